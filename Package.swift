@@ -1,0 +1,138 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "tickbus",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "producer", targets: ["producer"]),
+        .executable(name: "aggregator", targets: ["aggregator"]),
+        .executable(name: "sink", targets: ["sink"]),
+        .executable(name: "health", targets: ["health"]),
+        .library(name: "TickbusKafka", targets: ["TickbusKafka"]),
+        .library(name: "TickbusMarket", targets: ["TickbusMarket"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: Shared
+
+        // librdkafka, visible to TickbusKafka only (`internal import CRdKafka`).
+        .systemLibrary(
+            name: "CRdKafka",
+            path: "Sources/Shared/CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .target(
+            name: "TickbusKafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Shared/Kafka",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TickbusMarket",
+            path: "Sources/Shared/Market",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Services (library with the logic + thin executable)
+
+        .target(
+            name: "Producers",
+            dependencies: ["TickbusKafka", "TickbusMarket"],
+            path: "Sources/Producers/Library",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "producer",
+            dependencies: ["Producers", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Producers/Executable",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Aggregator",
+            dependencies: ["TickbusKafka", "TickbusMarket"],
+            path: "Sources/Aggregator/Library",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "aggregator",
+            dependencies: ["Aggregator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Aggregator/Executable",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Sink",
+            dependencies: ["TickbusKafka", "TickbusMarket"],
+            path: "Sources/Sink/Library",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "sink",
+            dependencies: ["Sink", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Sink/Executable",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Health",
+            dependencies: ["TickbusKafka", "TickbusMarket"],
+            path: "Sources/Health/Library",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "health",
+            dependencies: ["Health", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Health/Executable",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (programs that print numbers; `make bench-*`)
+
+        .executableTarget(
+            name: "kafka-bench",
+            dependencies: [
+                "TickbusKafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/KafkaBench",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests (mirror the source targets)
+
+        .testTarget(
+            name: "TickbusKafkaTests",
+            dependencies: ["TickbusKafka"],
+            path: "Tests/Shared/KafkaTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TickbusKafkaIntegrationTests",
+            dependencies: ["TickbusKafka"],
+            path: "Tests/Shared/KafkaIntegrationTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TickbusMarketTests",
+            dependencies: ["TickbusMarket"],
+            path: "Tests/Shared/MarketTests",
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

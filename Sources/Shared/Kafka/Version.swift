@@ -1,0 +1,2 @@
+internal import CRdKafka
+public enum RDKafkaVersion { public static var string: String { String(cString: rd_kafka_version_str()) } }
