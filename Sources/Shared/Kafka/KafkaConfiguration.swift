@@ -46,7 +46,9 @@ extension Duration {
     /// Whole milliseconds, rounded down; librdkafka's unit for every timeout.
     var milliseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds < 0 ? .min : .max }
+        return whole.addingReportingOverflow(attoseconds / 1_000_000_000_000_000).overflow ? .max : whole + attoseconds / 1_000_000_000_000_000
     }
 
     /// Milliseconds clamped to `Int32` for librdkafka calls that take an `int` timeout.
