@@ -115,27 +115,29 @@ public final class KafkaConsumer: Service, Sendable {
     private func consumeBatch(maxMessages: Int, timeout: Duration) -> Result<[KafkaConsumerMessage], KafkaError> {
         guard !closed.load(ordering: .acquiring) else { return .failure(.shutDown("poll")) }
         let capacity = max(1, maxMessages)
-        return withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<rd_kafka_message_t>?.self, capacity: capacity) { buffer in
-            let count = rd_kafka_consume_batch_queue(consumerQueue.pointer, timeout.timeoutMilliseconds, buffer.baseAddress, capacity)
-            guard count >= 0 else { return .failure(KafkaError(rd_kafka_last_error())) }
-            var messages: [KafkaConsumerMessage] = []
-            messages.reserveCapacity(count)
-            var failure: KafkaError?
-            for index in 0..<count {
-                guard let message = buffer[index] else { continue }
-                defer { rd_kafka_message_destroy(message) }
-                let err = message.pointee.err
-                if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    messages.append(makeMessage(message))
-                } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF, failure == nil {
-                    failure = consumerError(message)
+        // Wait up to `timeout` for the first message only, then take what is already queued: the batch
+        // call would keep waiting to fill the batch, which halves throughput when fetches are small.
+        var messages: [KafkaConsumerMessage] = []
+        var failure: KafkaError?
+        var lastTopic: (handle: OpaquePointer?, name: String) = (nil, "")
+        var wait = timeout.timeoutMilliseconds
+        while messages.count < capacity, let message = rd_kafka_consumer_poll(client.handle, wait) {
+            defer { rd_kafka_message_destroy(message) }
+            wait = 0
+            let err = message.pointee.err
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                if message.pointee.rkt != lastTopic.handle {
+                    lastTopic = (message.pointee.rkt, topicName(message.pointee.rkt))
                 }
+                messages.append(makeMessage(message, topic: lastTopic.name))
+            } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF, failure == nil {
+                failure = consumerError(message)
             }
-            consumed.increment(by: messages.count)
-            // A batch with both: hand over the messages; a persistent error will come again.
-            if let failure, messages.isEmpty { return .failure(failure) }
-            return .success(messages)
         }
+        consumed.increment(by: messages.count)
+        // A batch with both: hand over the messages; a persistent error will come again.
+        if let failure, messages.isEmpty { return .failure(failure) }
+        return .success(messages)
     }
 
     private func consumerError(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaError? {
@@ -154,16 +156,16 @@ public final class KafkaConsumer: Service, Sendable {
         return nil
     }
 
-    private func makeMessage(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaConsumerMessage {
+    private func makeMessage(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) -> KafkaConsumerMessage {
         let record = message.pointee
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
         return KafkaConsumerMessage(
-            topic: topicName(record.rkt),
+            topic: topic,
             partition: record.partition,
             offset: record.offset,
-            key: record.key.map { Array(UnsafeRawBufferPointer(start: $0, count: record.key_len)) },
-            value: record.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: record.len)) } ?? [],
+            key: record.key.map { copyBytes($0, count: record.key_len) },
+            value: record.payload.map { copyBytes($0, count: record.len) } ?? [],
             timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp
         )
     }
@@ -306,6 +308,16 @@ public final class KafkaConsumer: Service, Sendable {
             }
         }
         await client.destroy()
+    }
+}
+
+/// A byte copy with `memcpy` (the generic `Array(UnsafeRawBufferPointer)` initializer costs ~0.5 µs per
+/// message here, more than librdkafka's own work).
+@inline(__always)
+func copyBytes(_ source: UnsafeRawPointer, count: Int) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        if count > 0 { buffer.baseAddress!.initialize(from: source.assumingMemoryBound(to: UInt8.self), count: count) }
+        initialized = count
     }
 }
 

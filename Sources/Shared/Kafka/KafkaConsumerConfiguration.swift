@@ -8,7 +8,7 @@ public struct KafkaConsumerConfiguration: Sendable {
     }
 
     public var client: KafkaConfiguration
-    /// `group.id`; required for `subscribe` and commits. Default: none (assign-only consumer).
+    /// `group.id`; required for `subscribe` and commits. Default: none (an assign-only consumer).
     public var groupID: String?
     /// `auto.offset.reset`: where a partition without a committed offset starts. Default: `.earliest`.
     public var autoOffsetReset: OffsetReset = .earliest
@@ -27,6 +27,10 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// Commit stored offsets synchronously when partitions are revoked, so the next owner starts where this
     /// member stopped. Default: `true`.
     public var commitOnRevoke: Bool = true
+    /// `fetch.queue.backoff.ms`: how long a partition's fetching pauses once its local queue passes the
+    /// prefetch thresholds. librdkafka's 1 s default stalls a consumer that drains quickly (measured: 2.3×
+    /// slower than kcat on the local broker). Default: 10 ms.
+    public var fetchQueueBackoff: Duration = .milliseconds(10)
     /// Called on the consumer's poll thread for every rebalance, after stored offsets were committed on
     /// revoke and before the new assignment takes effect. Default: none.
     public var onRebalance: (@Sendable (KafkaRebalanceEvent) -> Void)?
@@ -38,7 +42,9 @@ public struct KafkaConsumerConfiguration: Sendable {
 
     func rdkafkaProperties() -> [String: String] {
         var result = client.baseProperties()
-        if let groupID { result["group.id"] = groupID }
+        // librdkafka's consumer queue exists only with a group id; an assign-only consumer gets a private
+        // one that never joins (it is not subscribed) and never commits.
+        result["group.id"] = groupID ?? "tickbus-assign-\(UInt64.random(in: 0...UInt64.max))"
         result["enable.auto.commit"] = autoCommit ? "true" : "false"
         result["enable.auto.offset.store"] = "false"
         result["auto.offset.reset"] = autoOffsetReset.rawValue
@@ -46,6 +52,7 @@ public struct KafkaConsumerConfiguration: Sendable {
         result["heartbeat.interval.ms"] = String(heartbeatInterval.milliseconds)
         result["max.poll.interval.ms"] = String(maxPollInterval.milliseconds)
         result["partition.assignment.strategy"] = assignmentStrategy
+        result["fetch.queue.backoff.ms"] = String(fetchQueueBackoff.milliseconds)
         result.merge(client.properties) { _, raw in raw }
         return result
     }

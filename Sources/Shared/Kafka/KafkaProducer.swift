@@ -218,7 +218,7 @@ public final class KafkaProducer: Service, Sendable {
             id: KafkaMessageID(rawValue: id),
             topic: String(cString: rd_kafka_topic_name(message.pointee.rkt)),
             partition: message.pointee.partition,
-            key: message.pointee.key.map { Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len)) },
+            key: message.pointee.key.map { copyBytes($0, count: message.pointee.key_len) },
             result: err == RD_KAFKA_RESP_ERR_NO_ERROR ? .success(message.pointee.offset) : .failure(KafkaError(err))
         )
         if let waiter = state.withLock({ $0.delivered(id: id) }) {

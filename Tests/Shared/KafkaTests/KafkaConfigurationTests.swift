@@ -32,6 +32,7 @@ struct KafkaConfigurationTests {
         #expect(consumerProperties["enable.auto.commit"] == "false")
         #expect(consumerProperties["group.id"] == "g")
         #expect(consumerProperties["partition.assignment.strategy"] == "range")
+        #expect(consumerProperties["fetch.queue.backoff.ms"] == "10")
     }
 
     @Test func invalidValueNamesTheProperty() {

@@ -119,7 +119,8 @@ struct KafkaMockClusterTests {
         let partition = KafkaTopicPartition(topic: "commits", partition: 0)
         try await consumer.assign([partition: .beginning])
         var received: [KafkaConsumerMessage] = []
-        while received.count < 20 {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while received.count < 20, ContinuousClock.now < deadline {
             received += try await consumer.poll(timeout: .seconds(1))
         }
         #expect(received.map(\.offset) == (0..<20).map { Int64($0) })

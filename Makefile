@@ -1,0 +1,38 @@
+# Tickbus — the commands users and CI run. `make test` is what CI calls (.ci/run).
+SHELL := /bin/bash
+SWIFT ?= swift
+
+.PHONY: all build test bootstrap services services-stop services-status bench-kafka run clean
+
+all: build
+
+bootstrap:
+	./scripts/bootstrap
+
+build: bootstrap
+	$(SWIFT) build
+
+# Everything: unit tests, integration tests against the local broker and Postgres (started and stopped
+# by scripts/test when they were not already running).
+test: bootstrap
+	./scripts/test
+
+services: bootstrap
+	./scripts/dev-services start
+
+services-stop:
+	./scripts/dev-services stop
+
+services-status:
+	./scripts/dev-services status
+
+# Wrapper vs kcat, produce then consume, against the local broker (see docs/benchmarks.md).
+bench-kafka: bootstrap
+	./scripts/bench-kafka
+
+run:
+	@echo "make run: not there yet — the producers, aggregator, sink and health services are being built (issues #3-#8)." >&2
+	@exit 1
+
+clean:
+	rm -rf .build .run
