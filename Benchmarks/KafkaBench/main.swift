@@ -25,38 +25,41 @@ struct KafkaBench: AsyncParsableCommand {
     var consumeBatch = 10_000
     @Option(name: .customLong("consumer-property"), help: "Extra librdkafka property for the wrapper's consumer (k=v), repeatable.")
     var consumerProperties: [String] = []
-    @Option(help: "Rounds; each runs kcat and the wrapper (alternating which goes first) and the best rate of each is kept.")
-    var rounds = 3
+    @Option(help: "Rounds; each runs kcat and the wrapper (alternating which goes first); the median of each is reported.")
+    var rounds = 5
 
     func run() async throws {
         var logger = Logger(label: "kafka-bench")
         logger.logLevel = .warning
-        print("kafka-bench: \(messages) messages of ~\(size) B, \(partitions) partitions, broker \(brokers), best of \(rounds) rounds")
-        var best = (kcatProduce: Double.infinity, wrapperProduce: Double.infinity, kcatConsume: Double.infinity, wrapperConsume: Double.infinity)
+        print("kafka-bench: \(messages) messages of ~\(size) B, \(partitions) partitions, broker \(brokers), median of \(rounds) rounds")
+        var samples: [[Double]] = [[], [], [], [], []]
         for round in 1...max(1, rounds) {
             let times = try await runRound(logger: logger, wrapperFirst: round % 2 == 0)
-            print(String(format: "round %d: produce kcat %.2f s, wrapper %.2f s; consume kcat %.2f s, wrapper %.2f s",
-                         round, times.kcatProduce, times.wrapperProduce, times.kcatConsume, times.wrapperConsume))
-            best = (min(best.kcatProduce, times.kcatProduce), min(best.wrapperProduce, times.wrapperProduce),
-                    min(best.kcatConsume, times.kcatConsume), min(best.wrapperConsume, times.wrapperConsume))
+            print(String(format: "round %d: produce kcat %.2f s, wrapper %.2f s, wrapper batched %.2f s; consume kcat %.2f s, wrapper %.2f s",
+                         round, times.kcatProduce, times.wrapperProduce, times.batchProduce, times.kcatConsume, times.wrapperConsume))
+            for (index, value) in [times.kcatProduce, times.wrapperProduce, times.batchProduce, times.kcatConsume, times.wrapperConsume].enumerated() {
+                samples[index].append(value)
+            }
         }
-        let (kcatProduce, wrapperProduce, kcatConsume, wrapperConsume) = best
+        let medians = samples.map { $0.sorted()[$0.count / 2] }
+        let (kcatProduce, wrapperProduce, batchProduce, kcatConsume, wrapperConsume) = (medians[0], medians[1], medians[2], medians[3], medians[4])
 
         func rate(_ seconds: Double) -> Double { Double(messages) / seconds }
         let rows = [
             ("produce", rate(kcatProduce), rate(wrapperProduce)),
+            ("produce (send(contentsOf:), 1000/call)", rate(kcatProduce), rate(batchProduce)),
             ("consume", rate(kcatConsume), rate(wrapperConsume)),
         ]
         print("")
-        print("direction   kcat msgs/s   wrapper msgs/s   wrapper/kcat")
+        print("direction".padding(toLength: 40, withPad: " ", startingAt: 0) + "kcat msgs/s   wrapper msgs/s   wrapper/kcat")
         for (name, kcatRate, wrapperRate) in rows {
             print(
-                name.padding(toLength: 10, withPad: " ", startingAt: 0),
-                String(format: "%12.0f   %14.0f   %11.2fx", kcatRate, wrapperRate, wrapperRate / kcatRate))
+                name.padding(toLength: 39, withPad: " ", startingAt: 0),
+                String(format: "%11.0f   %14.0f   %11.2fx", kcatRate, wrapperRate, wrapperRate / kcatRate))
         }
     }
 
-    func runRound(logger: Logger, wrapperFirst: Bool) async throws -> (kcatProduce: Double, wrapperProduce: Double, kcatConsume: Double, wrapperConsume: Double) {
+    func runRound(logger: Logger, wrapperFirst: Bool) async throws -> (kcatProduce: Double, wrapperProduce: Double, batchProduce: Double, kcatConsume: Double, wrapperConsume: Double) {
         let kcat = self.kcat, brokers = self.brokers, messages = self.messages, partitions = self.partitions
         let consumeBatch = self.consumeBatch
         var consumerClient = KafkaConfiguration(bootstrapServers: [brokers])
@@ -65,9 +68,9 @@ struct KafkaBench: AsyncParsableCommand {
             if parts.count == 2 { consumerClient.properties[parts[0]] = parts[1] }
         }
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        let kcatTopic = "bench-kcat-\(run)", wrapperTopic = "bench-wrapper-\(run)"
+        let kcatTopic = "bench-kcat-\(run)", wrapperTopic = "bench-wrapper-\(run)", wrapperBatchTopic = "bench-batch-\(run)"
         let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: [brokers]), logger: logger)
-        _ = try await admin.createTopics([kcatTopic, wrapperTopic].map {
+        _ = try await admin.createTopics([kcatTopic, wrapperTopic, wrapperBatchTopic].map {
             KafkaTopicSpecification(name: $0, partitions: partitions)
         })
         await admin.close()
@@ -105,6 +108,26 @@ struct KafkaBench: AsyncParsableCommand {
             let (key, value) = record(index)
             return KafkaProducerMessage(topic: wrapperTopic, key: key, value: value)
         }
+        let batchRecords = records.map { message in
+            var copy = message
+            copy.topic = wrapperBatchTopic
+            return copy
+        }
+        func wrapperBatchProduceRun() async throws -> Double {
+            let producer = try KafkaProducer(configuration: configuration, logger: logger)
+            let seconds = try await measureAsync {
+                var start = 0
+                while start < batchRecords.count {
+                    let end = min(start + 1000, batchRecords.count)
+                    try await producer.send(contentsOf: batchRecords[start..<end])
+                    start = end
+                }
+                let left = try await producer.flush(timeout: .seconds(300))
+                guard left == 0 else { throw ValidationError("\(left) messages undelivered") }
+            }
+            await producer.shutdown()
+            return seconds
+        }
         func wrapperProduceRun() async throws -> Double {
             let producer = try KafkaProducer(configuration: configuration, logger: logger)
             let seconds = try await measureAsync {
@@ -137,13 +160,15 @@ struct KafkaBench: AsyncParsableCommand {
         }
 
         if wrapperFirst {
-            let wrapperProduce = try await wrapperProduceRun(), kcatProduce = try kcatProduceRun()
+            let wrapperProduce = try await wrapperProduceRun(), batchProduce = try await wrapperBatchProduceRun()
+            let kcatProduce = try kcatProduceRun()
             let wrapperConsume = try await wrapperConsumeRun(), kcatConsume = try kcatConsumeRun()
-            return (kcatProduce, wrapperProduce, kcatConsume, wrapperConsume)
+            return (kcatProduce, wrapperProduce, batchProduce, kcatConsume, wrapperConsume)
         } else {
-            let kcatProduce = try kcatProduceRun(), wrapperProduce = try await wrapperProduceRun()
+            let kcatProduce = try kcatProduceRun()
+            let wrapperProduce = try await wrapperProduceRun(), batchProduce = try await wrapperBatchProduceRun()
             let kcatConsume = try kcatConsumeRun(), wrapperConsume = try await wrapperConsumeRun()
-            return (kcatProduce, wrapperProduce, kcatConsume, wrapperConsume)
+            return (kcatProduce, wrapperProduce, batchProduce, kcatConsume, wrapperConsume)
         }
     }
 }

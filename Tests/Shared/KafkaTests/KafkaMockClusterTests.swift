@@ -31,6 +31,24 @@ struct KafkaMockClusterTests {
         #expect(delivered.allSatisfy { $0.topic == "orders" && $0.partition == 0 && $0.key == Array("k".utf8) })
     }
 
+    @Test func batchSendKeepsOrderAcrossTopicsAndWaitsWhenFull() async throws {
+        let cluster = try KafkaMockCluster()
+        try cluster.createTopic("a", partitions: 1)
+        try cluster.createTopic("b", partitions: 1)
+        var configuration = producerConfiguration(cluster)
+        configuration.queueMaxMessages = 50  // smaller than the batch: send(contentsOf:) must wait, not fail
+        let (producer, reports) = try KafkaProducer.makeProducerWithDeliveryReports(configuration: configuration, logger: .quiet)
+        let messages = (0..<300).map { KafkaProducerMessage(topic: $0 % 3 == 0 ? "b" : "a", key: nil, value: "m\($0)") }
+        let lastID = try await producer.send(contentsOf: messages)
+        let delivered = await collect(reports, count: 300, timeout: .seconds(20))
+        await producer.shutdown()
+        #expect(delivered.count == 300)
+        #expect(delivered.allSatisfy { $0.error == nil })
+        #expect(lastID == delivered.map(\.id).max())
+        #expect(delivered.filter { $0.topic == "a" }.compactMap(\.offset) == (0..<200).map { Int64($0) })
+        #expect(delivered.filter { $0.topic == "b" }.compactMap(\.offset) == (0..<100).map { Int64($0) })
+    }
+
     @Test func retriableBrokerErrorsAreRetried() async throws {
         let cluster = try KafkaMockCluster()
         try cluster.createTopic("retry", partitions: 1)
