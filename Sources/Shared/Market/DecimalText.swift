@@ -1,0 +1,80 @@
+/// A decimal number exactly as a venue wrote it (`"25.35190000"`, `65245.09165178642`, `1e-7`).
+///
+/// Prices travel through Tickbus as text so nothing is lost to binary floating point; `doubleValue` is the
+/// correctly rounded conversion for arithmetic. Only JSON number syntax is accepted (no `+`, `.5`, `NaN`).
+public struct DecimalText: Sendable, Hashable, CustomStringConvertible {
+    public let text: String
+
+    public init?(_ text: String) {
+        guard Self.isValid(text.utf8) else { return nil }
+        self.text = text
+    }
+
+    public init?(bytes: some Collection<UInt8>) {
+        guard Self.isValid(bytes) else { return nil }
+        self.text = String(decoding: bytes, as: UTF8.self)
+    }
+
+    public var description: String { text }
+
+    /// The nearest `Double`: exact fast path when the digits form an integer below 2^53 with at most 22
+    /// decimals (both operands exact, one correctly rounded division); the standard library's parser else.
+    public var doubleValue: Double {
+        var mantissa: UInt64 = 0
+        var digits = 0, decimals = 0
+        var negative = false, afterPoint = false, simple = true
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "-"): negative = true
+            case UInt8(ascii: "."): afterPoint = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if mantissa == 0 && byte == UInt8(ascii: "0") && !afterPoint { continue }
+                digits += 1
+                if digits > 19 { simple = false; break }
+                mantissa = mantissa * 10 + UInt64(byte - UInt8(ascii: "0"))
+                if afterPoint { decimals += 1 }
+            default: simple = false  // exponent
+            }
+            if !simple { break }
+        }
+        if simple, mantissa < (1 << 53), decimals <= 22 {
+            let value = Double(mantissa) / Self.powersOfTen[decimals]
+            return negative ? -value : value
+        }
+        return Double(text) ?? .nan
+    }
+
+    private static let powersOfTen: [Double] = (0...22).map { exponent in
+        var value = 1.0
+        for _ in 0..<exponent { value *= 10 }
+        return value
+    }
+
+    /// JSON number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    static func isValid(_ bytes: some Collection<UInt8>) -> Bool {
+        var index = bytes.startIndex
+        func peek() -> UInt8? { index < bytes.endIndex ? bytes[index] : nil }
+        func isDigit(_ byte: UInt8?) -> Bool { byte.map { (48...57).contains($0) } ?? false }
+        func digits() -> Bool {
+            guard isDigit(peek()) else { return false }
+            while isDigit(peek()) { index = bytes.index(after: index) }
+            return true
+        }
+        if peek() == UInt8(ascii: "-") { index = bytes.index(after: index) }
+        if peek() == UInt8(ascii: "0") {
+            index = bytes.index(after: index)
+        } else if !digits() {
+            return false
+        }
+        if peek() == UInt8(ascii: ".") {
+            index = bytes.index(after: index)
+            guard digits() else { return false }
+        }
+        if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
+            index = bytes.index(after: index)
+            if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { index = bytes.index(after: index) }
+            guard digits() else { return false }
+        }
+        return index == bytes.endIndex
+    }
+}

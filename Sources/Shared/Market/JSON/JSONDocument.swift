@@ -1,0 +1,229 @@
+/// A parsed JSON text: the bytes plus a flat "tape" of its values, built in one pass without allocating
+/// per value. Values are read lazily (numbers stay text, strings are unescaped only when asked for), which
+/// is what makes venue frames cheap to decode (see docs/benchmarks.md).
+public struct JSONDocument: Sendable {
+    public enum Kind: UInt8, Sendable {
+        case object, array, string, number, bool, null
+    }
+
+    struct Entry: Sendable {
+        var kind: Kind
+        /// For strings, whether the content holds a backslash escape.
+        var escaped: Bool
+        /// Byte range of the value (strings: content without quotes; bool: start only).
+        var start: Int32
+        var end: Int32
+        /// Index of the entry after this value and all its descendants.
+        var next: Int32
+    }
+
+    public let bytes: [UInt8]
+    var entries: [Entry]
+
+    /// Deepest nesting accepted; deeper input is rejected rather than recursed into.
+    public static let maximumDepth = 64
+
+    public init(parsing bytes: [UInt8]) throws(JSONError) {
+        self.bytes = bytes
+        self.entries = []
+        entries.reserveCapacity(32)
+        var parser = Parser(bytes: bytes)
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONError) in
+            parser.buffer = buffer
+            try parser.parseValue(into: &entries, depth: 0)
+            parser.skipWhitespace()
+            guard parser.position == buffer.count else { throw JSONError(reason: "trailing characters", offset: parser.position) }
+        }
+    }
+
+    public init(parsing text: String) throws(JSONError) {
+        try self.init(parsing: Array(text.utf8))
+    }
+
+    public var root: JSONValue { JSONValue(document: self, index: 0) }
+}
+
+/// Input that is not a single well-formed JSON value.
+public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let reason: String
+    public let offset: Int
+    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+}
+
+extension JSONDocument {
+    struct Parser {
+        let bytes: [UInt8]
+        var buffer = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        var position = 0
+
+        init(bytes: [UInt8]) {
+            self.bytes = bytes
+        }
+
+        mutating func skipWhitespace() {
+            while position < buffer.count {
+                switch buffer[position] {
+                case 0x20, 0x09, 0x0A, 0x0D: position += 1
+                default: return
+                }
+            }
+        }
+
+        func fail(_ reason: String) -> JSONError { JSONError(reason: reason, offset: position) }
+
+        mutating func parseValue(into entries: inout [Entry], depth: Int) throws(JSONError) {
+            guard depth < JSONDocument.maximumDepth else { throw fail("nesting deeper than \(JSONDocument.maximumDepth)") }
+            skipWhitespace()
+            guard position < buffer.count else { throw fail("unexpected end of input") }
+            let index = entries.count
+            switch buffer[position] {
+            case UInt8(ascii: "{"):
+                entries.append(Entry(kind: .object, escaped: false, start: Int32(position), end: 0, next: 0))
+                position += 1
+                skipWhitespace()
+                if position < buffer.count, buffer[position] == UInt8(ascii: "}") {
+                    position += 1
+                } else {
+                    while true {
+                        skipWhitespace()
+                        guard position < buffer.count, buffer[position] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+                        try parseString(into: &entries)
+                        skipWhitespace()
+                        guard position < buffer.count, buffer[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                        position += 1
+                        try parseValue(into: &entries, depth: depth + 1)
+                        skipWhitespace()
+                        guard position < buffer.count else { throw fail("unterminated object") }
+                        if buffer[position] == UInt8(ascii: ",") { position += 1; continue }
+                        guard buffer[position] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
+                        position += 1
+                        break
+                    }
+                }
+            case UInt8(ascii: "["):
+                entries.append(Entry(kind: .array, escaped: false, start: Int32(position), end: 0, next: 0))
+                position += 1
+                skipWhitespace()
+                if position < buffer.count, buffer[position] == UInt8(ascii: "]") {
+                    position += 1
+                } else {
+                    while true {
+                        try parseValue(into: &entries, depth: depth + 1)
+                        skipWhitespace()
+                        guard position < buffer.count else { throw fail("unterminated array") }
+                        if buffer[position] == UInt8(ascii: ",") { position += 1; continue }
+                        guard buffer[position] == UInt8(ascii: "]") else { throw fail("expected ',' or ']'") }
+                        position += 1
+                        break
+                    }
+                }
+            case UInt8(ascii: "\""):
+                try parseString(into: &entries)
+                return
+            case UInt8(ascii: "t"):
+                try literal("true")
+                entries.append(Entry(kind: .bool, escaped: false, start: Int32(position - 4), end: Int32(position), next: Int32(index + 1)))
+                return
+            case UInt8(ascii: "f"):
+                try literal("false")
+                entries.append(Entry(kind: .bool, escaped: false, start: Int32(position - 5), end: Int32(position), next: Int32(index + 1)))
+                return
+            case UInt8(ascii: "n"):
+                try literal("null")
+                entries.append(Entry(kind: .null, escaped: false, start: Int32(position - 4), end: Int32(position), next: Int32(index + 1)))
+                return
+            default:
+                let start = position
+                while position < buffer.count {
+                    switch buffer[position] {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
+                         UInt8(ascii: "e"), UInt8(ascii: "E"):
+                        position += 1
+                        continue
+                    default: break
+                    }
+                    break
+                }
+                guard position > start, DecimalText.isValid(UnsafeBufferPointer(rebasing: buffer[start..<position])) else {
+                    position = start
+                    throw fail("invalid value")
+                }
+                entries.append(Entry(kind: .number, escaped: false, start: Int32(start), end: Int32(position), next: Int32(index + 1)))
+                return
+            }
+            entries[index].end = Int32(position)
+            entries[index].next = Int32(entries.count)
+        }
+
+        mutating func literal(_ word: StaticString) throws(JSONError) {
+            let count = word.utf8CodeUnitCount
+            guard position + count <= buffer.count else { throw fail("invalid literal") }
+            let matches = word.withUTF8Buffer { expected in
+                (0..<count).allSatisfy { buffer[position + $0] == expected[$0] }
+            }
+            guard matches else { throw fail("invalid literal") }
+            position += count
+        }
+
+        /// Validates a string (escapes and UTF-8 are checked; control characters rejected).
+        mutating func parseString(into entries: inout [Entry]) throws(JSONError) {
+            position += 1  // opening quote
+            let start = position
+            var escaped = false
+            var needsUTF8Check = false
+            while position < buffer.count {
+                let byte = buffer[position]
+                if byte == UInt8(ascii: "\"") {
+                    if needsUTF8Check, !Self.isValidUTF8(UnsafeBufferPointer(rebasing: buffer[start..<position])) {
+                        throw fail("invalid UTF-8 in string")
+                    }
+                    entries.append(Entry(kind: .string, escaped: escaped, start: Int32(start), end: Int32(position), next: Int32(entries.count + 1)))
+                    position += 1
+                    return
+                }
+                if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                    position += 1
+                    guard position < buffer.count else { break }
+                    switch buffer[position] {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        position += 1
+                    case UInt8(ascii: "u"):
+                        guard position + 4 < buffer.count,
+                              (1...4).allSatisfy({ Self.hexValue(buffer[position + $0]) != nil }) else { throw fail("invalid \\u escape") }
+                        position += 5
+                    default:
+                        throw fail("invalid escape")
+                    }
+                    continue
+                }
+                if byte < 0x20 { throw fail("control character in string") }
+                if byte >= 0x80 { needsUTF8Check = true }
+                position += 1
+            }
+            throw fail("unterminated string")
+        }
+
+        static func hexValue(_ byte: UInt8) -> UInt32? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
+            default: nil
+            }
+        }
+
+        static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            var iterator = bytes.makeIterator()
+            var decoder = UTF8()
+            while true {
+                switch decoder.decode(&iterator) {
+                case .scalarValue: continue
+                case .emptyInput: return true
+                case .error: return false
+                }
+            }
+        }
+    }
+}
