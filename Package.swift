@@ -128,6 +128,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ProducersTests",
+            dependencies: ["Producers", "TickbusMarket"],
+            path: "Tests/ProducersTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TickbusMarketTests",
             dependencies: ["TickbusMarket"],
             path: "Tests/Shared/MarketTests",

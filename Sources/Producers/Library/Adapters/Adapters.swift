@@ -1,0 +1,27 @@
+public import TickbusMarket
+
+/// The adapters this build implements, and each source's default instruments (ARCHITECTURE §2).
+public enum Adapters {
+    public static let implemented: [SourceID] = [.binance, .coinbase, .okx, .chainlink]
+
+    public static func defaultInstruments(for source: SourceID) -> [Instrument] {
+        let names: [String] = switch source {
+        case .chainlink: ["BTC-USD"]
+        case .coinbase: ["BTC-USD", "USDT-USD"]
+        case .upbit: ["BTC-KRW", "USDT-KRW"]
+        default: ["BTC-USDT"]
+        }
+        return names.map { try! Instrument($0) }
+    }
+
+    /// The adapter of `source`, or `nil` when this build has none yet.
+    public static func make(_ source: SourceID, instruments: [Instrument]) -> (any VenueAdapter)? {
+        switch source {
+        case .binance: BinanceAdapter(instruments: instruments)
+        case .coinbase: CoinbaseAdapter(instruments: instruments)
+        case .okx: OKXAdapter(instruments: instruments)
+        case .chainlink: ChainlinkAdapter(instruments: instruments)
+        default: nil
+        }
+    }
+}

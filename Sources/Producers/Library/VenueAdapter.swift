@@ -1,0 +1,128 @@
+public import TickbusMarket
+
+/// A WebSocket message as received or to be sent.
+public struct WebSocketFrame: Sendable, Hashable {
+    public enum Opcode: Sendable, Hashable {
+        case text, binary
+    }
+
+    public var opcode: Opcode
+    public var bytes: [UInt8]
+
+    public init(opcode: Opcode, bytes: [UInt8]) {
+        self.opcode = opcode
+        self.bytes = bytes
+    }
+
+    public static func text(_ text: String) -> WebSocketFrame { WebSocketFrame(opcode: .text, bytes: Array(text.utf8)) }
+}
+
+/// What an adapter makes of one frame.
+public enum VenueEvent: Sendable, Hashable {
+    /// A tick; the publisher fills in connection, sequence and producer id.
+    case tick(Tick)
+    /// The venue acknowledged a subscription (detail names what).
+    case subscribed(String)
+    /// The venue rejected a subscription or reported an error: never silent, always an error event.
+    case rejected(String)
+    /// An answer to our keepalive.
+    case pong
+    /// A frame the supervisor must send back (e.g. HTX's `{"pong":…}`).
+    case reply(WebSocketFrame)
+    /// A liveness message without data (Coinbase `heartbeat`); does not feed the data-freshness watchdog.
+    case heartbeat
+    /// The venue announced it will close the connection (maintenance, planned shutdown): reconnect now.
+    case reconnectRequested(String)
+}
+
+/// How a source keeps its connection alive and how long silence may last.
+public struct HeartbeatRule: Sendable, Hashable {
+    public enum Keepalive: Sendable, Hashable {
+        /// The server sends WebSocket pings; the client library answers them.
+        case serverPings
+        /// The client sends this frame every `interval`.
+        case clientFrame(WebSocketFrame, interval: Duration)
+        /// Liveness comes from a subscribed heartbeat channel.
+        case heartbeatChannel
+    }
+
+    public var keepalive: Keepalive
+    /// Reconnect when no data (not heartbeats) arrived for this long.
+    public var dataTimeout: Duration
+    /// Reconnect before the venue's own connection lifetime ends, if it has one.
+    public var plannedReconnect: Duration?
+
+    public init(keepalive: Keepalive, dataTimeout: Duration, plannedReconnect: Duration? = nil) {
+        self.keepalive = keepalive
+        self.dataTimeout = dataTimeout
+        self.plannedReconnect = plannedReconnect
+    }
+}
+
+/// A frame an adapter cannot decode; goes to `dlq.producer` with the raw bytes.
+public struct VenueDecodeError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let source: SourceID
+    public let reason: String
+
+    public init(source: SourceID, reason: String) {
+        self.source = source
+        self.reason = reason
+    }
+
+    public var description: String { "\(source): \(reason)" }
+}
+
+/// The protocol of one source: pure, frames in and events out; no sockets and no clocks of its own (the
+/// receive time is passed in). Connection handling lives once, in the supervisor.
+public protocol VenueAdapter: Sendable {
+    var source: SourceID { get }
+    /// The public endpoint used when `--endpoint` is not given.
+    var defaultEndpoint: String { get }
+    var heartbeat: HeartbeatRule { get }
+    /// Frames to send after connecting, subscribing to best bid/ask and trades of the instruments.
+    func subscribeFrames() -> [WebSocketFrame]
+    /// Decodes one frame received at `receiveTime` (µs since the epoch).
+    func decode(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent]
+}
+
+extension VenueAdapter {
+    /// Parses a JSON frame, or throws a decode error naming the source.
+    func parseJSON(_ frame: WebSocketFrame) throws(VenueDecodeError) -> JSONDocument {
+        do {
+            return try JSONDocument(parsing: frame.bytes)
+        } catch {
+            throw VenueDecodeError(source: source, reason: error.description)
+        }
+    }
+
+    func fail(_ reason: String) -> VenueDecodeError {
+        VenueDecodeError(source: source, reason: reason)
+    }
+
+    /// A required decimal field.
+    func decimal(_ value: JSONValue?, _ name: String) throws(VenueDecodeError) -> DecimalText {
+        guard let decimal = value?.decimal else { throw fail("field '\(name)' missing or not a decimal") }
+        return decimal
+    }
+
+    /// A required millisecond timestamp (number or digit string) as µs.
+    func milliseconds(_ value: JSONValue?, _ name: String) throws(VenueDecodeError) -> Int64 {
+        guard let milliseconds = value?.int64, milliseconds > 0, milliseconds < Int64.max / 1000 else {
+            throw fail("field '\(name)' missing or not a millisecond time")
+        }
+        return milliseconds * 1000
+    }
+}
+
+/// Maps venue spellings of the configured instruments back to canonical instruments.
+struct SymbolTable: Sendable {
+    private var byVenueSymbol: [String: Instrument] = [:]
+    let instruments: [Instrument]
+
+    init(_ instruments: [Instrument], spelling: (Instrument) -> String) {
+        self.instruments = instruments
+        for instrument in instruments { byVenueSymbol[spelling(instrument)] = instrument }
+    }
+
+    func instrument(for venueSymbol: String) -> Instrument? { byVenueSymbol[venueSymbol] }
+}
