@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 
-.PHONY: all build test bootstrap services services-stop services-status bench-kafka run clean
+.PHONY: all build test bootstrap services services-stop services-status bench-kafka bench-normalize run clean
 
 all: build
 
@@ -36,3 +36,8 @@ run:
 
 clean:
 	rm -rf .build .run
+
+# Adapter decode + tick encode throughput per source (see docs/benchmarks.md).
+bench-normalize:
+	$(SWIFT) build -c release --product normalize-bench
+	.build/release/normalize-bench $${FRAMES:-400000}

@@ -113,6 +113,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "normalize-bench",
+            dependencies: ["Producers", "TickbusMarket"],
+            path: "Benchmarks/NormalizeBench",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests (mirror the source targets)
 
         .testTarget(

@@ -10,9 +10,12 @@ public struct DecimalText: Sendable, Hashable, CustomStringConvertible {
         self.text = text
     }
 
-    public init?(bytes: some Collection<UInt8>) {
-        guard Self.isValid(bytes) else { return nil }
-        self.text = String(decoding: bytes, as: UTF8.self)
+    public init?(bytes: ArraySlice<UInt8>) {
+        let text: String? = bytes.withUnsafeBufferPointer { buffer in
+            Self.isValid(buffer) ? String(decoding: buffer, as: UTF8.self) : nil
+        }
+        guard let text else { return nil }
+        self.text = text
     }
 
     public var description: String { text }

@@ -3,37 +3,39 @@
 public enum TickCodec {
     /// One JSON object, fields in the documented order, `null` for absent numbers; `exact` only when set.
     public static func encode(_ tick: Tick, into output: inout [UInt8]) {
-        output.append(contentsOf: #"{"v":1,"source":""#.utf8)
-        output.append(contentsOf: tick.source.rawValue.utf8)
-        output.append(contentsOf: #"","instrument":""#.utf8)
-        output.append(contentsOf: tick.instrument.description.utf8)
-        output.append(contentsOf: #"","venue_symbol":"#.utf8)
+        JSONWriter.appendLiteral(#"{"v":1,"source":""#, to: &output)
+        JSONWriter.appendRaw(tick.source.rawValue, to: &output)
+        JSONWriter.appendLiteral(#"","instrument":""#, to: &output)
+        JSONWriter.appendRaw(tick.instrument.base, to: &output)
+        output.append(UInt8(ascii: "-"))
+        JSONWriter.appendRaw(tick.instrument.quote, to: &output)
+        JSONWriter.appendLiteral(#"","venue_symbol":"#, to: &output)
         JSONWriter.appendString(tick.venueSymbol, to: &output)
-        output.append(contentsOf: #","kind":""#.utf8)
-        output.append(contentsOf: tick.kind.rawValue.utf8)
-        output.append(contentsOf: #"","bid":"#.utf8)
+        JSONWriter.appendLiteral(#","kind":""#, to: &output)
+        JSONWriter.appendRaw(tick.kind.rawValue, to: &output)
+        JSONWriter.appendLiteral(#"","bid":"#, to: &output)
         appendDecimal(tick.bid, to: &output)
-        output.append(contentsOf: #","bid_size":"#.utf8)
+        JSONWriter.appendLiteral(#","bid_size":"#, to: &output)
         appendDecimal(tick.bidSize, to: &output)
-        output.append(contentsOf: #","ask":"#.utf8)
+        JSONWriter.appendLiteral(#","ask":"#, to: &output)
         appendDecimal(tick.ask, to: &output)
-        output.append(contentsOf: #","ask_size":"#.utf8)
+        JSONWriter.appendLiteral(#","ask_size":"#, to: &output)
         appendDecimal(tick.askSize, to: &output)
-        output.append(contentsOf: #","last":"#.utf8)
+        JSONWriter.appendLiteral(#","last":"#, to: &output)
         appendDecimal(tick.last, to: &output)
         if let exact = tick.exact {
-            output.append(contentsOf: #","exact":"#.utf8)
+            JSONWriter.appendLiteral(#","exact":"#, to: &output)
             JSONWriter.appendString(exact, to: &output)
         }
-        output.append(contentsOf: #","ts_venue":"#.utf8)
-        if let venueTime = tick.venueTime { JSONWriter.appendInteger(venueTime, to: &output) } else { output.append(contentsOf: "null".utf8) }
-        output.append(contentsOf: #","ts_recv":"#.utf8)
+        JSONWriter.appendLiteral(#","ts_venue":"#, to: &output)
+        if let venueTime = tick.venueTime { JSONWriter.appendInteger(venueTime, to: &output) } else { JSONWriter.appendLiteral("null", to: &output) }
+        JSONWriter.appendLiteral(#","ts_recv":"#, to: &output)
         JSONWriter.appendInteger(tick.receiveTime, to: &output)
-        output.append(contentsOf: #","conn":"#.utf8)
+        JSONWriter.appendLiteral(#","conn":"#, to: &output)
         JSONWriter.appendInteger(Int64(tick.connection), to: &output)
-        output.append(contentsOf: #","seq":"#.utf8)
+        JSONWriter.appendLiteral(#","seq":"#, to: &output)
         JSONWriter.appendInteger(Int64(clamping: tick.sequence), to: &output)
-        output.append(contentsOf: #","producer":"#.utf8)
+        JSONWriter.appendLiteral(#","producer":"#, to: &output)
         JSONWriter.appendString(tick.producer, to: &output)
         output.append(UInt8(ascii: "}"))
     }
@@ -91,7 +93,7 @@ public enum TickCodec {
     }
 
     private static func appendDecimal(_ value: DecimalText?, to output: inout [UInt8]) {
-        if let value { output.append(contentsOf: value.text.utf8) } else { output.append(contentsOf: "null".utf8) }
+        if let value { JSONWriter.appendRaw(value.text, to: &output) } else { JSONWriter.appendLiteral("null", to: &output) }
     }
 }
 

@@ -1,7 +1,26 @@
 /// Small byte-level JSON output helpers for the hot paths.
 public enum JSONWriter {
+    /// Appends literal bytes (a memcpy; `append(contentsOf: "…".utf8)` goes element by element).
+    @inline(__always)
+    public static func appendLiteral(_ literal: StaticString, to output: inout [UInt8]) {
+        output.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// Appends a string's UTF-8 bytes unescaped (for text known to need no escaping, e.g. decimals).
+    @inline(__always)
+    public static func appendRaw(_ text: String, to output: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { output.append(contentsOf: $0) }
+    }
+
     public static func appendString(_ text: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
+        var text = text
+        if text.withUTF8({ bytes in bytes.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") } }) {
+            text.withUTF8 { output.append(contentsOf: $0) }
+            output.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: #"\""#.utf8)
