@@ -54,13 +54,17 @@ let package = Package(
 
         .target(
             name: "Producers",
-            dependencies: ["TickbusKafka", "TickbusMarket"],
+            dependencies: ["TickbusKafka", "TickbusMarket", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Producers/Library",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "producer",
-            dependencies: ["Producers", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Producers", "TickbusKafka", "TickbusMarket",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Sources/Producers/Executable",
             swiftSettings: swiftSettings
         ),
@@ -136,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProducersTests",
-            dependencies: ["Producers", "TickbusMarket"],
+            dependencies: ["Producers", "TickbusMarket", "TickbusKafka"],
             path: "Tests/ProducersTests",
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Producers
+import TickbusKafka
 import TickbusMarket
 
 struct Command: ParsableCommand {
@@ -75,18 +77,81 @@ struct Run: ParsableCommand {
     func run() throws { throw ValidationError("'producer run' is not implemented yet (issue #3: supervisor and publisher)") }
 }
 
-struct Replay: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Publish a raw-frame file into Kafka (not implemented yet, issue #3).")
-    func run() throws { throw ValidationError("'producer replay' is not implemented yet (issue #3)") }
+struct KafkaOptions: ParsableArguments {
+    @Option(help: "Kafka bootstrap servers, comma-separated (env TICKBUS_KAFKA_BROKERS; default 127.0.0.1:19092).")
+    var brokers: String?
+
+    @Option(help: "Prefix of every topic name (env TICKBUS_TOPIC_PREFIX; default none).")
+    var topicPrefix: String?
+
+    @Option(help: "Partitions of ticks.<source> when it is created (env TICKBUS_TICK_PARTITIONS; default 6).")
+    var partitions: String?
+
+    func resolve() throws -> (configuration: KafkaConfiguration, topics: TopicNames, partitions: Int32) {
+        let environment = ProcessInfo.processInfo.environment
+        let servers = (brokers ?? environment["TICKBUS_KAFKA_BROKERS"] ?? "127.0.0.1:19092")
+            .split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        guard !servers.isEmpty, servers.allSatisfy({ $0.contains(":") }) else {
+            throw ValidationError("--brokers (TICKBUS_KAFKA_BROKERS): expected host:port[,host:port…]")
+        }
+        let partitionText = partitions ?? environment["TICKBUS_TICK_PARTITIONS"] ?? "6"
+        guard let count = Int32(partitionText), (1...1024).contains(count) else {
+            throw ValidationError("--partitions (TICKBUS_TICK_PARTITIONS): expected 1-1024, got '\(partitionText)'")
+        }
+        var configuration = KafkaConfiguration(bootstrapServers: servers)
+        configuration.clientID = "tickbus-producer"
+        return (configuration, TopicNames(prefix: topicPrefix ?? environment["TICKBUS_TOPIC_PREFIX"] ?? ""), count)
+    }
+}
+
+struct Replay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Publish a raw-frame file (as normalize reads) into Kafka as fast as possible.")
+
+    @OptionGroup var options: SourceOptions
+    @OptionGroup var kafka: KafkaOptions
+
+    @Option(help: "Raw-frame file, one frame per line (binary frames as b64:<base64>).")
+    var file: String
+
+    func run() async throws {
+        let adapter = try options.adapter()
+        let (client, topics, partitions) = try kafka.resolve()
+        let descriptor = open(file, O_RDONLY)
+        guard descriptor >= 0 else { throw ValidationError("--file: cannot open '\(file)': \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var logger = Logger(label: "producer")
+        logger.logLevel = .warning
+        let admin = try KafkaAdmin(configuration: client, logger: logger)
+        try await TickPublisher.ensureTopics(admin: admin, source: adapter.source, topics: topics, tickPartitions: partitions)
+        await admin.close()
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: client), logger: logger)
+        var publisher = TickPublisher(
+            producer: producer, source: adapter.source, producerID: "\(adapter.source)-replay-\(getpid())", topics: topics)
+        publisher.connected()
+        let summary = try await FrameReplayer(adapter: adapter).replay(fileDescriptor: descriptor, publisher: &publisher, producer: producer)
+        await producer.shutdown()
+        FileHandle.standardError.write(Data(String(
+            format: "replayed %d frames: %llu ticks, %d dead letters in %.2f s (%.0f frames/s)\n",
+            summary.frames, summary.ticks, summary.deadLetters, summary.seconds, Double(summary.frames) / summary.seconds).utf8))
+    }
 }
 
 // Bad settings exit 2 (not ArgumentParser's 64) with a message naming the setting.
-do {
-    var command = try Command.parseAsRoot()
-    try command.run()
-} catch {
-    let code = Command.exitCode(for: error)
-    if code == .success { Command.exit(withError: error) }
-    FileHandle.standardError.write(Data((Command.fullMessage(for: error) + "\n").utf8))
-    exit(code == .validationFailure ? 2 : code.rawValue)
+func runCommand() async {
+    do {
+        var command = try Command.parseAsRoot()
+        if var asyncCommand = command as? any AsyncParsableCommand {
+            try await asyncCommand.run()
+        } else {
+            try command.run()
+        }
+    } catch {
+        let code = Command.exitCode(for: error)
+        if code == .success { Command.exit(withError: error) }
+        FileHandle.standardError.write(Data((Command.fullMessage(for: error) + "\n").utf8))
+        exit(code == .validationFailure ? 2 : code.rawValue)
+    }
 }
+
+await runCommand()

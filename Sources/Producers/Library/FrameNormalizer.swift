@@ -17,14 +17,11 @@ public struct FrameNormalizer {
     /// Decodes one input line; appends the tick lines to `output` and returns the problem, if any.
     public mutating func normalize(line: ArraySlice<UInt8>, receiveTime: Int64, output: inout [UInt8]) -> String? {
         let frame: WebSocketFrame
-        if line.starts(with: Self.base64Prefix) {
-            guard let data = Data(base64Encoded: Data(line.dropFirst(Self.base64Prefix.count))) else {
-                badFrames += 1
-                return "line is not valid base64 after 'b64:'"
-            }
-            frame = WebSocketFrame(opcode: .binary, bytes: Array(data))
-        } else {
-            frame = WebSocketFrame(opcode: .text, bytes: Array(line))
+        do {
+            frame = try WebSocketFrame(rawLine: line)
+        } catch {
+            badFrames += 1
+            return error.description
         }
         do {
             for event in try adapter.decode(frame, receiveTime: receiveTime) {
@@ -40,6 +37,25 @@ public struct FrameNormalizer {
             badFrames += 1
             return error.description
         }
+    }
+}
+
+extension WebSocketFrame {
+    /// One line of a raw-frame file (`producer normalize`/`replay`): text as is, binary as `b64:<base64>`.
+    public init(rawLine line: ArraySlice<UInt8>) throws(VenueDecodeError) {
+        if line.starts(with: Self.base64Prefix) {
+            guard let data = Data(base64Encoded: Data(line.dropFirst(Self.base64Prefix.count))) else {
+                throw VenueDecodeError(source: nil, reason: "line is not valid base64 after 'b64:'")
+            }
+            self.init(opcode: .binary, bytes: Array(data))
+        } else {
+            self.init(opcode: .text, bytes: Array(line))
+        }
+    }
+
+    /// The frame as one line of a raw-frame file.
+    public var rawLine: String {
+        opcode == .text ? String(decoding: bytes, as: UTF8.self) : "b64:" + Data(bytes).base64EncodedString()
     }
 
     static let base64Prefix = Array("b64:".utf8)

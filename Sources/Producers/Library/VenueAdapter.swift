@@ -61,15 +61,16 @@ public struct HeartbeatRule: Sendable, Hashable {
 
 /// A frame an adapter cannot decode; goes to `dlq.producer` with the raw bytes.
 public struct VenueDecodeError: Error, Sendable, Hashable, CustomStringConvertible {
-    public let source: SourceID
+    /// The adapter's source; `nil` when the frame never reached an adapter (bad raw-file line).
+    public let source: SourceID?
     public let reason: String
 
-    public init(source: SourceID, reason: String) {
+    public init(source: SourceID?, reason: String) {
         self.source = source
         self.reason = reason
     }
 
-    public var description: String { "\(source): \(reason)" }
+    public var description: String { source.map { "\($0): \(reason)" } ?? reason }
 }
 
 /// The protocol of one source: pure, frames in and events out; no sockets and no clocks of its own (the

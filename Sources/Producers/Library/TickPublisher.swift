@@ -1,0 +1,87 @@
+import Foundation
+public import Logging
+public import TickbusKafka
+public import TickbusMarket
+
+/// Publishes what adapters decode: ticks to `ticks.<source>` keyed by instrument (gap-free `seq` per
+/// producer instance), undecodable frames to `dlq.producer` with their raw bytes, and connection events to
+/// `events.status`. Not thread-safe: one publisher per connection loop.
+public struct TickPublisher {
+    public let source: SourceID
+    public let producerID: String
+    public let topics: TopicNames
+    public private(set) var sequence: UInt64 = 0
+    public private(set) var connection = 0
+    public private(set) var deadLetters = 0
+    private let producer: KafkaProducer
+    private var batch: [KafkaProducerMessage] = []
+    private var scratch: [UInt8] = []
+
+    public init(producer: KafkaProducer, source: SourceID, producerID: String, topics: TopicNames = TopicNames()) {
+        self.producer = producer
+        self.source = source
+        self.producerID = producerID
+        self.topics = topics
+        scratch.reserveCapacity(512)
+    }
+
+    /// A new connection: later ticks carry the next connection id.
+    public mutating func connected() {
+        connection += 1
+    }
+
+    /// Queues the ticks of these events (other events are the supervisor's business).
+    public mutating func add(_ events: [VenueEvent]) {
+        for event in events {
+            guard case .tick(var tick) = event else { continue }
+            sequence += 1
+            tick.sequence = sequence
+            tick.connection = connection
+            tick.producer = producerID
+            scratch.removeAll(keepingCapacity: true)
+            TickCodec.encode(tick, into: &scratch)
+            batch.append(KafkaProducerMessage(
+                topic: topics.ticks(source), key: Array(tick.instrument.description.utf8), value: scratch))
+        }
+    }
+
+    /// Queues a frame that could not be decoded, with the reason.
+    public mutating func addDeadLetter(_ frame: WebSocketFrame, reason: String, receiveTime: Int64) {
+        deadLetters += 1
+        var value: [UInt8] = []
+        JSONWriter.appendLiteral(#"{"v":1,"source":""#, to: &value)
+        JSONWriter.appendRaw(source.rawValue, to: &value)
+        JSONWriter.appendLiteral(#"","producer":"#, to: &value)
+        JSONWriter.appendString(producerID, to: &value)
+        JSONWriter.appendLiteral(#","conn":"#, to: &value)
+        JSONWriter.appendInteger(Int64(connection), to: &value)
+        JSONWriter.appendLiteral(#","ts_recv":"#, to: &value)
+        JSONWriter.appendInteger(receiveTime, to: &value)
+        JSONWriter.appendLiteral(#","reason":"#, to: &value)
+        JSONWriter.appendString(reason, to: &value)
+        JSONWriter.appendLiteral(#","opcode":""#, to: &value)
+        JSONWriter.appendRaw(frame.opcode == .text ? "text" : "binary", to: &value)
+        JSONWriter.appendLiteral(#"","raw_b64":""#, to: &value)
+        JSONWriter.appendRaw(Data(frame.bytes).base64EncodedString(), to: &value)
+        JSONWriter.appendLiteral(#""}"#, to: &value)
+        batch.append(KafkaProducerMessage(topic: topics.producerDeadLetters, key: Array(source.rawValue.utf8), value: value))
+    }
+
+    /// Sends what is queued (waiting, never dropping, when the local queue is full).
+    public mutating func flush() async throws {
+        guard !batch.isEmpty else { return }
+        defer { batch.removeAll(keepingCapacity: true) }
+        try await producer.send(contentsOf: batch)
+    }
+
+    /// The topics this source writes, created when missing.
+    public static func ensureTopics(
+        admin: KafkaAdmin, source: SourceID, topics: TopicNames, tickPartitions: Int32, replicationFactor: Int32 = 1
+    ) async throws {
+        _ = try await admin.createTopics([
+            KafkaTopicSpecification(name: topics.ticks(source), partitions: tickPartitions, replicationFactor: replicationFactor),
+            KafkaTopicSpecification(name: topics.producerDeadLetters, partitions: 3, replicationFactor: replicationFactor),
+            KafkaTopicSpecification(name: topics.status, partitions: 3, replicationFactor: replicationFactor),
+        ])
+    }
+}
