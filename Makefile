@@ -38,6 +38,5 @@ clean:
 	rm -rf .build .run
 
 # Adapter decode + tick encode throughput per source (see docs/benchmarks.md).
-bench-normalize:
-	$(SWIFT) build -c release --product normalize-bench
-	.build/release/normalize-bench $${FRAMES:-400000}
+bench-normalize: bootstrap
+	./scripts/bench-normalize

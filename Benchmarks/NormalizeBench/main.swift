@@ -40,32 +40,38 @@ func seconds(_ body: () -> Void) -> Double {
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }
 
-print("normalize-bench: \(frameCount) generated frames per source, one thread")
-print("source      frames/s (decode+encode)   ticks   JSONSerialization parse frames/s   ratio")
-let only = ProcessInfo.processInfo.environment["NORMALIZE_ONLY"].flatMap(SourceID.init(rawValue:))
-let skipReference = ProcessInfo.processInfo.environment["NORMALIZE_SKIP_REFERENCE"] != nil
-for source in Adapters.implemented where only == nil || only == source {
-    let adapter = Adapters.make(source, instruments: Adapters.defaultInstruments(for: source))!
-    let lines = generate(source, count: frameCount).map { Array($0.utf8) }
-    var normalizer = FrameNormalizer(adapter: adapter)
-    var output: [UInt8] = []
-    output.reserveCapacity(1 << 22)
-    var bytesOut = 0
-    let ours = seconds {
-        for _ in 0..<(skipReference ? 5 : 1) {
-        for line in lines {
-            if normalizer.normalize(line: line[...], receiveTime: 1_785_150_000_000_000, output: &output) != nil { fatalError("bad generated frame for \(source)") }
-            if output.count > (1 << 22) - 4096 { bytesOut += output.count; output.removeAll(keepingCapacity: true) }
+/// Top-level variables are globals with dynamic exclusivity checks; keep the measured loop in a function.
+func main() {
+    print("normalize-bench: \(frameCount) generated frames per source, one thread")
+    print("source      frames/s (decode+encode)   ticks   JSONSerialization parse frames/s   ratio")
+    let only = ProcessInfo.processInfo.environment["NORMALIZE_ONLY"].flatMap(SourceID.init(rawValue:))
+    let skipReference = ProcessInfo.processInfo.environment["NORMALIZE_SKIP_REFERENCE"] != nil
+    let repetitions = Int(ProcessInfo.processInfo.environment["NORMALIZE_REPETITIONS"] ?? "") ?? (skipReference ? 5 : 1)
+    for source in Adapters.implemented where only == nil || only == source {
+        let adapter = Adapters.make(source, instruments: Adapters.defaultInstruments(for: source))!
+        let lines = generate(source, count: frameCount).map { Array($0.utf8) }
+        var normalizer = FrameNormalizer(adapter: adapter)
+        var output: [UInt8] = []
+        output.reserveCapacity(1 << 22)
+        var bytesOut = 0
+        let ours = seconds {
+            for _ in 0..<repetitions {
+            for line in lines {
+                if normalizer.normalize(line: line[...], receiveTime: 1_785_150_000_000_000, output: &output) != nil { fatalError("bad generated frame for \(source)") }
+                if output.count > (1 << 22) - 4096 { bytesOut += output.count; output.removeAll(keepingCapacity: true) }
+            }
+            }
+        } / Double(repetitions)
+        let datas = lines.map { Data($0) }
+        var parsed = 0
+        let reference = skipReference ? .nan : seconds {
+            for data in datas where (try? JSONSerialization.jsonObject(with: data)) != nil { parsed += 1 }
         }
-        }
-    } / (skipReference ? 5 : 1)
-    let datas = lines.map { Data($0) }
-    var parsed = 0
-    let reference = skipReference ? .nan : seconds {
-        for data in datas where (try? JSONSerialization.jsonObject(with: data)) != nil { parsed += 1 }
+        precondition(skipReference || parsed == lines.count)
+        let rate = Double(lines.count) / ours, referenceRate = Double(lines.count) / reference
+        print(source.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0),
+              String(format: "%24.0f   %7d   %32.0f   %5.1fx", rate, Int(normalizer.sequence), referenceRate, rate / referenceRate))
     }
-    precondition(skipReference || parsed == lines.count)
-    let rate = Double(lines.count) / ours, referenceRate = Double(lines.count) / reference
-    print(source.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0),
-          String(format: "%24.0f   %7d   %32.0f   %5.1fx", rate, Int(normalizer.sequence), referenceRate, rate / referenceRate))
 }
+
+main()

@@ -118,12 +118,24 @@ extension VenueAdapter {
 /// Maps venue spellings of the configured instruments back to canonical instruments.
 struct SymbolTable: Sendable {
     private var byVenueSymbol: [String: Instrument] = [:]
+    /// Spellings as bytes, for matching raw JSON without building a String per frame.
+    private var spellings: [(bytes: [UInt8], symbol: String, instrument: Instrument)] = []
     let instruments: [Instrument]
 
     init(_ instruments: [Instrument], spelling: (Instrument) -> String) {
         self.instruments = instruments
-        for instrument in instruments { byVenueSymbol[spelling(instrument)] = instrument }
+        for instrument in instruments {
+            let symbol = spelling(instrument)
+            byVenueSymbol[symbol] = instrument
+            spellings.append((Array(symbol.utf8), symbol, instrument))
+        }
     }
 
     func instrument(for venueSymbol: String) -> Instrument? { byVenueSymbol[venueSymbol] }
+
+    /// The venue symbol (shared String, no allocation) and instrument of raw symbol bytes.
+    func lookup(_ bytes: ArraySlice<UInt8>) -> (symbol: String, instrument: Instrument)? {
+        for entry in spellings where entry.bytes.elementsEqual(bytes) { return (entry.symbol, entry.instrument) }
+        return nil
+    }
 }

@@ -6,7 +6,8 @@ public struct DecimalText: Sendable, Hashable, CustomStringConvertible {
     public let text: String
 
     public init?(_ text: String) {
-        guard Self.isValid(text.utf8) else { return nil }
+        var text = text
+        guard text.withUTF8({ Self.isValid($0) }) else { return nil }
         self.text = text
     }
 
@@ -54,30 +55,30 @@ public struct DecimalText: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// JSON number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-    static func isValid(_ bytes: some Collection<UInt8>) -> Bool {
-        var index = bytes.startIndex
-        func peek() -> UInt8? { index < bytes.endIndex ? bytes[index] : nil }
-        func isDigit(_ byte: UInt8?) -> Bool { byte.map { (48...57).contains($0) } ?? false }
-        func digits() -> Bool {
-            guard isDigit(peek()) else { return false }
-            while isDigit(peek()) { index = bytes.index(after: index) }
-            return true
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = bytes.count
+        var index = 0
+        @inline(__always) func isDigit(_ position: Int) -> Bool {
+            position < count && bytes[position] &- UInt8(ascii: "0") < 10
         }
-        if peek() == UInt8(ascii: "-") { index = bytes.index(after: index) }
-        if peek() == UInt8(ascii: "0") {
-            index = bytes.index(after: index)
-        } else if !digits() {
-            return false
+        if index < count && bytes[index] == UInt8(ascii: "-") { index += 1 }
+        if index < count && bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else {
+            guard isDigit(index) else { return false }
+            while isDigit(index) { index += 1 }
         }
-        if peek() == UInt8(ascii: ".") {
-            index = bytes.index(after: index)
-            guard digits() else { return false }
+        if index < count && bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard isDigit(index) else { return false }
+            while isDigit(index) { index += 1 }
         }
-        if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
-            index = bytes.index(after: index)
-            if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { index = bytes.index(after: index) }
-            guard digits() else { return false }
+        if index < count && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E")) {
+            index += 1
+            if index < count && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")) { index += 1 }
+            guard isDigit(index) else { return false }
+            while isDigit(index) { index += 1 }
         }
-        return index == bytes.endIndex
+        return index == count
     }
 }

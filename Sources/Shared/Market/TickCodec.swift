@@ -3,41 +3,55 @@
 public enum TickCodec {
     /// One JSON object, fields in the documented order, `null` for absent numbers; `exact` only when set.
     public static func encode(_ tick: Tick, into output: inout [UInt8]) {
-        JSONWriter.appendLiteral(#"{"v":1,"source":""#, to: &output)
-        JSONWriter.appendRaw(tick.source.rawValue, to: &output)
-        JSONWriter.appendLiteral(#"","instrument":""#, to: &output)
-        JSONWriter.appendRaw(tick.instrument.base, to: &output)
-        output.append(UInt8(ascii: "-"))
-        JSONWriter.appendRaw(tick.instrument.quote, to: &output)
-        JSONWriter.appendLiteral(#"","venue_symbol":"#, to: &output)
-        JSONWriter.appendString(tick.venueSymbol, to: &output)
-        JSONWriter.appendLiteral(#","kind":""#, to: &output)
-        JSONWriter.appendRaw(tick.kind.rawValue, to: &output)
-        JSONWriter.appendLiteral(#"","bid":"#, to: &output)
-        appendDecimal(tick.bid, to: &output)
-        JSONWriter.appendLiteral(#","bid_size":"#, to: &output)
-        appendDecimal(tick.bidSize, to: &output)
-        JSONWriter.appendLiteral(#","ask":"#, to: &output)
-        appendDecimal(tick.ask, to: &output)
-        JSONWriter.appendLiteral(#","ask_size":"#, to: &output)
-        appendDecimal(tick.askSize, to: &output)
-        JSONWriter.appendLiteral(#","last":"#, to: &output)
-        appendDecimal(tick.last, to: &output)
-        if let exact = tick.exact {
-            JSONWriter.appendLiteral(#","exact":"#, to: &output)
-            JSONWriter.appendString(exact, to: &output)
+        // Upper bound: fixed text and integers (< 400 bytes), decimals as they are, strings fully escaped.
+        var bound = 400 + tick.instrument.base.utf8.count + tick.instrument.quote.utf8.count
+        bound += 6 * (tick.venueSymbol.utf8.count + tick.producer.utf8.count + (tick.exact?.utf8.count ?? 0))
+        bound += (tick.bid?.text.utf8.count ?? 0) + (tick.bidSize?.text.utf8.count ?? 0) + (tick.ask?.text.utf8.count ?? 0)
+        bound += (tick.askSize?.text.utf8.count ?? 0) + (tick.last?.text.utf8.count ?? 0)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
+            var writer = ByteWriter(buffer)
+            writer.literal(#"{"v":1,"source":""#)
+            writer.raw(tick.source.rawValue)
+            writer.literal(#"","instrument":""#)
+            writer.raw(tick.instrument.base)
+            writer.byte(UInt8(ascii: "-"))
+            writer.raw(tick.instrument.quote)
+            writer.literal(#"","venue_symbol":"#)
+            writer.string(tick.venueSymbol)
+            writer.literal(#","kind":""#)
+            writer.raw(tick.kind.rawValue)
+            writer.literal(#"","bid":"#)
+            decimal(tick.bid, &writer)
+            writer.literal(#","bid_size":"#)
+            decimal(tick.bidSize, &writer)
+            writer.literal(#","ask":"#)
+            decimal(tick.ask, &writer)
+            writer.literal(#","ask_size":"#)
+            decimal(tick.askSize, &writer)
+            writer.literal(#","last":"#)
+            decimal(tick.last, &writer)
+            if let exact = tick.exact {
+                writer.literal(#","exact":"#)
+                writer.string(exact)
+            }
+            writer.literal(#","ts_venue":"#)
+            if let venueTime = tick.venueTime { writer.integer(venueTime) } else { writer.literal("null") }
+            writer.literal(#","ts_recv":"#)
+            writer.integer(tick.receiveTime)
+            writer.literal(#","conn":"#)
+            writer.integer(Int64(tick.connection))
+            writer.literal(#","seq":"#)
+            writer.integer(Int64(clamping: tick.sequence))
+            writer.literal(#","producer":"#)
+            writer.string(tick.producer)
+            writer.byte(UInt8(ascii: "}"))
+            output.append(contentsOf: UnsafeBufferPointer(start: writer.base, count: writer.count))
         }
-        JSONWriter.appendLiteral(#","ts_venue":"#, to: &output)
-        if let venueTime = tick.venueTime { JSONWriter.appendInteger(venueTime, to: &output) } else { JSONWriter.appendLiteral("null", to: &output) }
-        JSONWriter.appendLiteral(#","ts_recv":"#, to: &output)
-        JSONWriter.appendInteger(tick.receiveTime, to: &output)
-        JSONWriter.appendLiteral(#","conn":"#, to: &output)
-        JSONWriter.appendInteger(Int64(tick.connection), to: &output)
-        JSONWriter.appendLiteral(#","seq":"#, to: &output)
-        JSONWriter.appendInteger(Int64(clamping: tick.sequence), to: &output)
-        JSONWriter.appendLiteral(#","producer":"#, to: &output)
-        JSONWriter.appendString(tick.producer, to: &output)
-        output.append(UInt8(ascii: "}"))
+    }
+
+    @inline(__always)
+    private static func decimal(_ value: DecimalText?, _ writer: inout ByteWriter) {
+        if let value { writer.raw(value.text) } else { writer.literal("null") }
     }
 
     public static func encode(_ tick: Tick) -> [UInt8] {
@@ -90,10 +104,6 @@ public enum TickCodec {
             sequence: UInt64(sequence),
             producer: root["producer"]?.string ?? ""
         )
-    }
-
-    private static func appendDecimal(_ value: DecimalText?, to output: inout [UInt8]) {
-        if let value { JSONWriter.appendRaw(value.text, to: &output) } else { JSONWriter.appendLiteral("null", to: &output) }
     }
 }
 

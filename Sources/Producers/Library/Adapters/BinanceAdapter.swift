@@ -25,30 +25,63 @@ public struct BinanceAdapter: VenueAdapter {
         let document = try parseJSON(frame)
         var message = document.root
         guard message.kind == .object else { throw fail("not a JSON object") }
-        if let data = message["data"], message["stream"] != nil { message = data }
+        if message["stream"] != nil, let data = message["data"] { message = data }
 
-        if message["u"] != nil, message["b"] != nil {  // bookTicker
-            let (symbol, instrument) = try resolve(message["s"])
+        // One pass over the members; every data field of bookTicker and trade is a one-letter key.
+        var u, s, b, bidSize, a, askSize, e, p, t: JSONValue?
+        var other = false
+        message.forEachMember { key, value in
+            guard key.count == 1 else { other = true; return }
+            switch key.first! {
+            case UInt8(ascii: "u"): u = value
+            case UInt8(ascii: "s"): s = value
+            case UInt8(ascii: "b"): b = value
+            case UInt8(ascii: "B"): bidSize = value
+            case UInt8(ascii: "a"): a = value
+            case UInt8(ascii: "A"): askSize = value
+            case UInt8(ascii: "e"): e = value
+            case UInt8(ascii: "p"): p = value
+            case UInt8(ascii: "T"): t = value
+            default: break
+            }
+        }
+        func field(_ letter: Unicode.Scalar) -> JSONValue? {
+            switch letter {
+            case "u": u
+            case "s": s
+            case "b": b
+            case "B": bidSize
+            case "a": a
+            case "A": askSize
+            case "e": e
+            case "p": p
+            case "T": t
+            default: nil
+            }
+        }
+
+        if field("u") != nil, field("b") != nil {  // bookTicker
+            let (symbol, instrument) = try resolve(field("s"))
             return [.tick(Tick(
                 source: source, instrument: instrument, venueSymbol: symbol, kind: .quote,
-                bid: try decimal(message["b"], "b"), bidSize: try decimal(message["B"], "B"),
-                ask: try decimal(message["a"], "a"), askSize: try decimal(message["A"], "A"),
+                bid: try decimal(field("b"), "b"), bidSize: try decimal(field("B"), "B"),
+                ask: try decimal(field("a"), "a"), askSize: try decimal(field("A"), "A"),
                 venueTime: nil, receiveTime: receiveTime))]
         }
-        if let type = message["e"] {
+        if let type = field("e") {
             if type.stringEquals("trade") {
-                let (symbol, instrument) = try resolve(message["s"])
+                let (symbol, instrument) = try resolve(field("s"))
                 return [.tick(Tick(
                     source: source, instrument: instrument, venueSymbol: symbol, kind: .trade,
-                    last: try decimal(message["p"], "p"),
-                    venueTime: try milliseconds(message["T"], "T"), receiveTime: receiveTime))]
+                    last: try decimal(field("p"), "p"),
+                    venueTime: try milliseconds(field("T"), "T"), receiveTime: receiveTime))]
             }
             if type.stringEquals("serverShutdown") { return [.reconnectRequested("serverShutdown")] }
             throw fail("unexpected event type '\(type.string ?? "?")'")
         }
-        if message["result"] != nil, message["id"] != nil {
-            guard message["result"]!.isNull else { return [.subscribed("reply \(message["id"]!.int64 ?? 0)")] }
-            return [.subscribed("SUBSCRIBE id \(message["id"]!.int64 ?? 0)")]
+        guard other else { throw fail("unrecognised message") }
+        if let result = message["result"], let id = message["id"] {
+            return [.subscribed(result.isNull ? "SUBSCRIBE id \(id.int64 ?? 0)" : "reply \(id.int64 ?? 0)")]
         }
         if let error = message["error"] ?? (message["code"] != nil ? message : nil) {
             return [.rejected("code \(error["code"]?.int64 ?? 0): \(error["msg"]?.string ?? "")")]
@@ -57,8 +90,8 @@ public struct BinanceAdapter: VenueAdapter {
     }
 
     private func resolve(_ value: JSONValue?) throws(VenueDecodeError) -> (String, Instrument) {
-        guard let symbol = value?.string else { throw fail("field 's' missing") }
-        guard let instrument = symbols.instrument(for: symbol) else { throw fail("unsubscribed symbol '\(symbol)'") }
-        return (symbol, instrument)
+        guard let bytes = value?.rawBytes, value?.kind == .string else { throw fail("field 's' missing") }
+        guard let match = symbols.lookup(bytes) else { throw fail("unsubscribed symbol '\(value?.string ?? "")'") }
+        return match
     }
 }

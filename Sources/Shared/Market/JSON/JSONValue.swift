@@ -33,6 +33,19 @@ public struct JSONValue: Sendable {
         return nil
     }
 
+    /// Calls `body` with each member's raw key bytes (as written, escapes not decoded) and value, in
+    /// document order: one pass instead of one scan per looked-up key.
+    public func forEachMember(_ body: (ArraySlice<UInt8>, JSONValue) throws -> Void) rethrows {
+        guard entry.kind == .object else { return }
+        let end = Int(entry.next)
+        var child = index + 1
+        while child < end {
+            let key = document.entries[child]
+            try body(document.bytes[Int(key.start)..<Int(key.end)], JSONValue(document: document, index: child + 1))
+            child = Int(document.entries[child + 1].next)
+        }
+    }
+
     /// Array elements (empty for other kinds).
     public var elements: [JSONValue] {
         guard entry.kind == .array else { return [] }
