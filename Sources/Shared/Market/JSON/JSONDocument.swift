@@ -1,7 +1,8 @@
 /// A parsed JSON text: the bytes plus a flat "tape" of its values, built in one pass without allocating
 /// per value. Values are read lazily (numbers stay text, strings are unescaped only when asked for), which
-/// is what makes venue frames cheap to decode (see docs/benchmarks.md).
-public struct JSONDocument: Sendable {
+/// is what makes venue frames cheap to decode (see docs/benchmarks.md). A class, so a ``JSONValue`` copy
+/// retains one reference rather than two arrays.
+public final class JSONDocument: Sendable {
     public enum Kind: UInt8, Sendable {
         case object, array, string, number, bool, null
     }
@@ -18,25 +19,26 @@ public struct JSONDocument: Sendable {
     }
 
     public let bytes: [UInt8]
-    var entries: [Entry]
+    let entries: [Entry]
 
     /// Deepest nesting accepted; deeper input is rejected rather than recursed into.
     public static let maximumDepth = 64
 
     public init(parsing bytes: [UInt8]) throws(JSONError) {
-        self.bytes = bytes
-        self.entries = []
+        var entries: [Entry] = []
         entries.reserveCapacity(32)
-        var parser = Parser(bytes: bytes)
+        var parser = Parser()
         try bytes.withUnsafeBufferPointer { buffer throws(JSONError) in
             parser.buffer = buffer
             try parser.parseValue(into: &entries, depth: 0)
             parser.skipWhitespace()
             guard parser.position == buffer.count else { throw JSONError(reason: "trailing characters", offset: parser.position) }
         }
+        self.bytes = bytes
+        self.entries = entries
     }
 
-    public init(parsing text: String) throws(JSONError) {
+    public convenience init(parsing text: String) throws(JSONError) {
         try self.init(parsing: Array(text.utf8))
     }
 
@@ -52,13 +54,8 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
 
 extension JSONDocument {
     struct Parser {
-        let bytes: [UInt8]
         var buffer = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         var position = 0
-
-        init(bytes: [UInt8]) {
-            self.bytes = bytes
-        }
 
         mutating func skipWhitespace() {
             while position < buffer.count {
