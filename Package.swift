@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "aggregator", targets: ["aggregator"]),
         .executable(name: "sink", targets: ["sink"]),
         .executable(name: "health", targets: ["health"]),
+        .executable(name: "venue-sim", targets: ["venue-sim"]),
         .library(name: "TickbusKafka", targets: ["TickbusKafka"]),
         .library(name: "TickbusMarket", targets: ["TickbusMarket"]),
     ],
@@ -22,6 +23,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         // MARK: Shared
@@ -54,7 +60,14 @@ let package = Package(
 
         .target(
             name: "Producers",
-            dependencies: ["TickbusKafka", "TickbusMarket", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "TickbusKafka", "TickbusMarket",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             path: "Sources/Producers/Library",
             swiftSettings: swiftSettings
         ),
@@ -64,8 +77,26 @@ let package = Package(
                 "Producers", "TickbusKafka", "TickbusMarket",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Producers/Executable",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "VenueSim",
+            dependencies: [
+                "Producers", "TickbusMarket",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/VenueSim/Library",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "venue-sim",
+            dependencies: ["VenueSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/VenueSim/Executable",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -140,7 +171,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProducersTests",
-            dependencies: ["Producers", "TickbusMarket", "TickbusKafka"],
+            dependencies: ["Producers", "TickbusMarket", "TickbusKafka", "VenueSim"],
             path: "Tests/ProducersTests",
             swiftSettings: swiftSettings
         ),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Producers
+import ServiceLifecycle
 import TickbusKafka
 import TickbusMarket
 
@@ -72,9 +73,41 @@ struct Normalize: ParsableCommand {
     }
 }
 
-struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Live collection into Kafka (not implemented yet, issue #3).")
-    func run() throws { throw ValidationError("'producer run' is not implemented yet (issue #3: supervisor and publisher)") }
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Live collection: the venue's WebSocket, supervised, into ticks.<source>, dlq.producer and events.status.")
+
+    @OptionGroup var options: SourceOptions
+    @OptionGroup var kafka: KafkaOptions
+
+    @Option(help: "WebSocket URL instead of the venue's public endpoint, e.g. a venue-sim (env TICKBUS_ENDPOINT).")
+    var endpoint: String?
+
+    func run() async throws {
+        let adapter = try options.adapter()
+        let (client, topics, partitions) = try kafka.resolve()
+        let environment = ProcessInfo.processInfo.environment
+        var supervision = ConnectionSupervisor.Configuration()
+        supervision.endpoint = endpoint ?? environment["TICKBUS_ENDPOINT"]
+        if let url = supervision.endpoint, !(url.hasPrefix("ws://") || url.hasPrefix("wss://")) {
+            throw ValidationError("--endpoint (TICKBUS_ENDPOINT): expected a ws:// or wss:// URL, got '\(url)'")
+        }
+        supervision.topics = topics
+        var logger = Logger(label: "producer")
+        logger.logLevel = .info
+        let admin = try KafkaAdmin(configuration: client, logger: logger)
+        try await TickPublisher.ensureTopics(admin: admin, source: adapter.source, topics: topics, tickPartitions: partitions)
+        await admin.close()
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: client), logger: logger)
+        let supervisor = ConnectionSupervisor(
+            adapter: adapter, configuration: supervision, producer: producer,
+            producerID: "\(adapter.source)-\(ProcessInfo.processInfo.hostName)-\(getpid())", logger: logger)
+        // Shutdown runs in reverse: the supervisor stops reading and flushes its batch, then the producer
+        // flushes librdkafka's queue.
+        let group = ServiceGroup(configuration: .init(
+            services: [producer, supervisor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
 }
 
 struct KafkaOptions: ParsableArguments {

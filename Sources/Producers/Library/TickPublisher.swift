@@ -67,6 +67,27 @@ public struct TickPublisher {
         batch.append(KafkaProducerMessage(topic: topics.producerDeadLetters, key: Array(source.rawValue.utf8), value: value))
     }
 
+    /// Queues a connection event for `events.status`.
+    public mutating func addStatus(_ event: ConnectionEvent, detail: String, time: Int64) {
+        var value: [UInt8] = []
+        JSONWriter.appendLiteral(#"{"v":1,"source":""#, to: &value)
+        JSONWriter.appendRaw(source.rawValue, to: &value)
+        JSONWriter.appendLiteral(#"","producer":"#, to: &value)
+        JSONWriter.appendString(producerID, to: &value)
+        JSONWriter.appendLiteral(#","conn":"#, to: &value)
+        JSONWriter.appendInteger(Int64(connection), to: &value)
+        JSONWriter.appendLiteral(#","event":""#, to: &value)
+        JSONWriter.appendRaw(event.rawValue, to: &value)
+        JSONWriter.appendLiteral(#"","detail":"#, to: &value)
+        JSONWriter.appendString(detail, to: &value)
+        JSONWriter.appendLiteral(#","ts":"#, to: &value)
+        JSONWriter.appendInteger(time, to: &value)
+        JSONWriter.appendLiteral(#","last_seq":"#, to: &value)
+        JSONWriter.appendInteger(Int64(clamping: sequence), to: &value)
+        value.append(UInt8(ascii: "}"))
+        batch.append(KafkaProducerMessage(topic: topics.status, key: Array(source.rawValue.utf8), value: value))
+    }
+
     /// Sends what is queued (waiting, never dropping, when the local queue is full).
     public mutating func flush() async throws {
         guard !batch.isEmpty else { return }
@@ -84,4 +105,23 @@ public struct TickPublisher {
             KafkaTopicSpecification(name: topics.status, partitions: 3, replicationFactor: replicationFactor),
         ])
     }
+}
+
+/// What `events.status` records about a producer's connection.
+public enum ConnectionEvent: String, Sendable, Hashable {
+    case connected
+    case subscribed
+    /// The venue rejected the subscription or reported an error.
+    case rejected
+    /// No subscription acknowledgement within the ack timeout.
+    case subscribeTimeout = "subscribe_timeout"
+    /// The connection was open but no data arrived within the source's data timeout.
+    case stale
+    case disconnected
+    /// Data stopped (disconnect or stall) …
+    case gapStart = "gap_start"
+    /// … and resumed with this connection's first tick.
+    case gapEnd = "gap_end"
+    /// The venue announced a shutdown, or the planned lifetime elapsed.
+    case reconnectRequested = "reconnect_requested"
 }

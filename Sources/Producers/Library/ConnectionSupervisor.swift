@@ -1,0 +1,284 @@
+import Foundation
+public import Logging
+import NIOCore
+import NIOSSL
+public import ServiceLifecycle
+import Synchronization
+public import TickbusKafka
+public import TickbusMarket
+import WSClient
+
+/// Keeps one source connected and its data flowing to Kafka, written once for every venue: connect (TLS
+/// for `wss://`), subscribe, wait for the acknowledgement, keep the connection alive the venue's way,
+/// reconnect when data stops (heartbeats do not count), when the venue asks, or before its connection
+/// lifetime ends; back off exponentially with jitter while it is down. Every connect, disconnect and gap is
+/// published to `events.status`. The socket reader never waits on the broker directly: decoded frames go
+/// through a bounded queue to the publishing task, and only a full queue slows the reader.
+public final class ConnectionSupervisor: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// WebSocket URL. Default: the adapter's public endpoint.
+        public var endpoint: String?
+        /// How long the venue may take to acknowledge the subscription. Default: 10 s.
+        public var ackTimeout: Duration = .seconds(10)
+        /// Overrides the adapter's data timeout (reconnect after this long without data). Default: none.
+        public var dataTimeout: Duration?
+        public var backoff = Backoff.Configuration()
+        /// Largest WebSocket message accepted. Default: 4 MiB.
+        public var maxMessageSize = 4 << 20
+        /// Decoded frames waiting for the publisher. Default: 10 000.
+        public var queueCapacity = 10_000
+        public var topics = TopicNames()
+
+        public init() {}
+    }
+
+    private enum Item: Sendable {
+        case events([VenueEvent], receiveTime: Int64)
+        case deadLetter(WebSocketFrame, reason: String, receiveTime: Int64)
+        case status(ConnectionEvent, detail: String, time: Int64)
+        case connected
+    }
+
+    private struct Liveness {
+        var lastData: ContinuousClock.Instant
+        var acknowledged = false
+        var sawData = false
+    }
+
+    /// One connection's liveness, shared by its reader and watchdog.
+    private final class LivenessBox: Sendable {
+        let state = Mutex(Liveness(lastData: .now))
+        func withLock<Result>(_ body: (inout Liveness) -> Result) -> Result { state.withLock { body(&$0) } }
+    }
+
+    private enum ConnectionEnd: Error {
+        case stale(Duration)
+        case unacknowledged
+        case rejected(String)
+        case reconnectRequested(String)
+        case closedByVenue
+    }
+
+    public let adapter: any VenueAdapter
+    public let configuration: Configuration
+    public let producerID: String
+    private let producer: KafkaProducer
+    private let logger: Logger
+    private let queue: BoundedQueue<Item>
+    private let counters = Mutex(Counters())
+    /// Set when data stopped (gap_start published) until the next connection's first tick.
+    private let inGap = Mutex(false)
+
+    /// Counts for tests and metrics.
+    public struct Counters: Sendable, Equatable {
+        public var connectAttempts = 0
+        public var connections = 0
+        public var frames = 0
+        public var ticks = 0
+        public var decodeErrors = 0
+    }
+
+    public var counts: Counters { counters.withLock { $0 } }
+    public var queueDepth: Int { queue.depth }
+
+    public init(adapter: any VenueAdapter, configuration: Configuration, producer: KafkaProducer, producerID: String, logger: Logger) {
+        self.adapter = adapter
+        self.configuration = configuration
+        self.producer = producer
+        self.producerID = producerID
+        var logger = logger
+        logger[metadataKey: "venue"] = "\(adapter.source)"
+        self.logger = logger
+        self.queue = BoundedQueue(capacity: configuration.queueCapacity)
+    }
+
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.publishLoop() }
+            await withGracefulShutdownHandler {
+                await self.connectionLoop()
+            } onGracefulShutdown: {}
+            queue.finish()
+            try await group.waitForAll()
+        }
+    }
+
+    // MARK: Connections
+
+    private func connectionLoop() async {
+        var backoff = Backoff(configuration: configuration.backoff)
+        let endpoint = configuration.endpoint ?? adapter.defaultEndpoint
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            counters.withLock { $0.connectAttempts += 1 }
+            let ticksBefore = counters.withLock { $0.ticks }
+            var outcome = "closed by venue"
+            do {
+                try await connectOnce(endpoint: endpoint)
+            } catch let end as ConnectionEnd {
+                switch end {
+                case .stale(let silence):
+                    outcome = "no data for \(silence)"
+                    await queue.send(.status(.stale, detail: outcome, time: Self.now()))
+                case .unacknowledged:
+                    outcome = "subscription not acknowledged within \(configuration.ackTimeout)"
+                    await queue.send(.status(.subscribeTimeout, detail: outcome, time: Self.now()))
+                case .rejected(let reason): outcome = "subscription rejected: \(reason)"
+                case .reconnectRequested(let reason): outcome = "reconnect requested: \(reason)"
+                case .closedByVenue: outcome = "closed by venue"
+                }
+            } catch is CancellationError {
+                outcome = "shutdown"
+            } catch {
+                outcome = "connection failed: \(error)"
+            }
+            // A connection that delivered data resets the backoff and, having ended, opens a gap.
+            let delivered = counters.withLock { $0.ticks } > ticksBefore
+            await queue.send(.status(.disconnected, detail: outcome, time: Self.now()))
+            if delivered, !inGap.withLock({ gap in defer { gap = true }; return gap }) {
+                await queue.send(.status(.gapStart, detail: outcome, time: Self.now()))
+            }
+            if Task.isCancelled || Task.isShuttingDownGracefully { break }
+            if delivered { backoff.reset() }
+            let delay = backoff.next()
+            logger.warning("disconnected; reconnecting", metadata: ["reason": "\(outcome)", "delay": "\(delay)"])
+            try? await Task.sleep(for: delay)
+        }
+    }
+
+    /// One connection's life; throws why it ended (returns when the venue closed it cleanly).
+    private func connectOnce(endpoint: String) async throws {
+        let adapter = self.adapter
+        let configuration = self.configuration
+        let heartbeat = adapter.heartbeat
+        let dataTimeout = configuration.dataTimeout ?? heartbeat.dataTimeout
+        let liveness = LivenessBox()
+        var clientConfiguration = WebSocketClientConfiguration(maxFrameSize: min(configuration.maxMessageSize, 1 << 24))
+        clientConfiguration.autoPing = .disabled
+        let tls: TLSConfiguration? = endpoint.hasPrefix("wss") ? .makeClientConfiguration() : nil
+        let queue = self.queue
+
+        try await WebSocketClient.connect(
+            url: endpoint, configuration: clientConfiguration, tlsConfiguration: tls, logger: logger
+        ) { inbound, outbound, _ in
+            self.counters.withLock { $0.connections += 1 }
+            await queue.send(.connected)
+            await queue.send(.status(.connected, detail: endpoint, time: Self.now()))
+            for frame in adapter.subscribeFrames() {
+                try await outbound.write(frame.opcode == .text ? .text(String(decoding: frame.bytes, as: UTF8.self)) : .binary(ByteBuffer(bytes: frame.bytes)))
+            }
+            let connectedAt = ContinuousClock.now
+            liveness.withLock { $0.lastData = connectedAt }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // Keepalive the venue's way.
+                if case .clientFrame(let frame, let interval) = heartbeat.keepalive {
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: interval)
+                            try await outbound.write(.text(String(decoding: frame.bytes, as: UTF8.self)))
+                        }
+                    }
+                }
+                // Watchdog: data freshness, subscription ack, planned lifetime.
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: .milliseconds(250))
+                        let state = liveness.withLock { $0 }
+                        let now = ContinuousClock.now
+                        if now - state.lastData > dataTimeout { throw ConnectionEnd.stale(now - state.lastData) }
+                        if !state.acknowledged, now - connectedAt > configuration.ackTimeout { throw ConnectionEnd.unacknowledged }
+                        if let lifetime = heartbeat.plannedReconnect, now - connectedAt > lifetime {
+                            throw ConnectionEnd.reconnectRequested("planned reconnect after \(lifetime)")
+                        }
+                    }
+                }
+                // Reader.
+                group.addTask {
+                    for try await message in inbound.messages(maxSize: configuration.maxMessageSize) {
+                        let frame: WebSocketFrame = switch message {
+                        case .text(let text): WebSocketFrame(opcode: .text, bytes: Array(text.utf8))
+                        case .binary(let buffer): WebSocketFrame(opcode: .binary, bytes: Array(buffer.readableBytesView))
+                        }
+                        try await self.handle(frame, outbound: outbound, liveness: liveness)
+                    }
+                    throw ConnectionEnd.closedByVenue
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+        }
+    }
+
+    private func handle(_ frame: WebSocketFrame, outbound: WebSocketOutboundWriter, liveness: LivenessBox) async throws {
+        let receiveTime = Self.now()
+        counters.withLock { $0.frames += 1 }
+        let events: [VenueEvent]
+        do {
+            events = try adapter.decode(frame, receiveTime: receiveTime)
+        } catch {
+            counters.withLock { $0.decodeErrors += 1 }
+            await queue.send(.deadLetter(frame, reason: error.description, receiveTime: receiveTime))
+            return
+        }
+        var ticks = 0
+        for event in events {
+            switch event {
+            case .tick: ticks += 1
+            case .subscribed(let detail):
+                liveness.withLock { $0.acknowledged = true }
+                await queue.send(.status(.subscribed, detail: detail, time: receiveTime))
+            case .rejected(let reason):
+                await queue.send(.status(.rejected, detail: reason, time: receiveTime))
+                throw ConnectionEnd.rejected(reason)
+            case .reconnectRequested(let reason):
+                await queue.send(.status(.reconnectRequested, detail: reason, time: receiveTime))
+                throw ConnectionEnd.reconnectRequested(reason)
+            case .reply(let reply):
+                try await outbound.write(reply.opcode == .text ? .text(String(decoding: reply.bytes, as: UTF8.self)) : .binary(ByteBuffer(bytes: reply.bytes)))
+            case .pong, .heartbeat:
+                break
+            }
+        }
+        if ticks > 0 {
+            let first = liveness.withLock { state -> Bool in
+                state.lastData = .now
+                // A venue that streams without acknowledging (RTDS) has evidently accepted the subscription.
+                state.acknowledged = true
+                defer { state.sawData = true }
+                return !state.sawData
+            }
+            counters.withLock { $0.ticks += ticks }
+            if first, inGap.withLock({ gap in defer { gap = false }; return gap }) {
+                await queue.send(.status(.gapEnd, detail: "data flowing again", time: receiveTime))
+            }
+            await queue.send(.events(events, receiveTime: receiveTime))
+        }
+    }
+
+    // MARK: Publishing
+
+    private func publishLoop() async throws {
+        var publisher = TickPublisher(producer: producer, source: adapter.source, producerID: producerID, topics: configuration.topics)
+        while let item = await queue.next() {
+            apply(item, to: &publisher)
+            // Drain what else is waiting into the same batch.
+            while queue.depth > 0, let more = await queue.next() { apply(more, to: &publisher) }
+            try await publisher.flush()
+        }
+        try await publisher.flush()
+    }
+
+    private func apply(_ item: Item, to publisher: inout TickPublisher) {
+        switch item {
+        case .events(let events, _): publisher.add(events)
+        case .deadLetter(let frame, let reason, let time): publisher.addDeadLetter(frame, reason: reason, receiveTime: time)
+        case .status(let event, let detail, let time): publisher.addStatus(event, detail: detail, time: time)
+        case .connected: publisher.connected()
+        }
+    }
+
+    static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000
+    }
+}

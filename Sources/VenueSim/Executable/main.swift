@@ -1,0 +1,54 @@
+import ArgumentParser
+import Logging
+import TickbusMarket
+import VenueSim
+
+/// `venue-sim`: local simulators of the implemented sources for the offline demo and tests.
+@main
+struct VenueSimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "venue-sim",
+        abstract: "Loopback WebSocket simulators speaking each source's protocol (ws://127.0.0.1:PORT/<source>).",
+        discussion: "Faults at runtime: curl -X POST http://127.0.0.1:PORT/control/<source>/<disconnect|stall|resume|reject|accept|malformed>")
+
+    @Option(help: "Port on 127.0.0.1 (env TICKBUS_SIM_PORT).")
+    var port: Int = 19500
+    @Option(help: "Data frames per second per connection.")
+    var rate: Double = 20
+    @Option(help: "Sources to serve, comma-separated (default: all implemented).")
+    var sources: String?
+    @Option(help: "Reject subscriptions of these sources, comma-separated.")
+    var reject: String?
+    @Option(help: "Send a malformed frame after every N data frames (0: never).")
+    var malformedEvery = 0
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port: expected 0-65535") }
+        guard rate > 0 else { throw ValidationError("--rate: must be positive") }
+        _ = try Self.parseSources(sources)
+        _ = try Self.parseSources(reject)
+    }
+
+    static func parseSources(_ text: String?) throws -> [SourceID]? {
+        guard let text else { return nil }
+        return try text.split(separator: ",").map {
+            guard let source = SourceID(rawValue: String($0)), SimulatedProtocol.supported.contains(source) else {
+                throw ValidationError("unknown or unsimulated source '\($0)' (simulated: \(SimulatedProtocol.supported.map(\.rawValue).joined(separator: ",")))")
+            }
+            return source
+        }
+    }
+
+    func run() async throws {
+        var configuration = VenueSimulator.Configuration()
+        configuration.port = port
+        configuration.rate = rate
+        configuration.malformedEvery = malformedEvery
+        if let list = try Self.parseSources(sources) { configuration.sources = list }
+        if let list = try Self.parseSources(reject) { configuration.rejectSubscriptions = Set(list) }
+        var logger = Logger(label: "venue-sim")
+        logger.logLevel = .info
+        let simulator = VenueSimulator(configuration: configuration, logger: logger)
+        try await simulator.run()
+    }
+}

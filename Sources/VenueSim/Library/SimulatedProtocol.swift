@@ -1,0 +1,103 @@
+import Foundation
+public import TickbusMarket
+
+/// The wire protocol of one simulated source: how it answers client messages and what its data frames
+/// look like (the same shapes the adapters decode; see venues.md).
+public struct SimulatedProtocol: Sendable {
+    public static let supported: [SourceID] = [.binance, .coinbase, .okx, .chainlink]
+
+    enum Response {
+        case none
+        /// Frames to send; `subscribes` marks the subscription accepted (data starts).
+        case reply([String], subscribes: Bool)
+        case rejectAndClose(String)
+    }
+
+    let source: SourceID
+
+    init?(source: SourceID) {
+        guard Self.supported.contains(source) else { return nil }
+        self.source = source
+    }
+
+    func respond(to text: String, rejecting: Bool) -> Response {
+        switch source {
+        case .binance:
+            guard text.contains("\"SUBSCRIBE\"") else { return .none }
+            let id = Self.number(after: "\"id\":", in: text) ?? "1"
+            if rejecting { return .rejectAndClose(#"{"error":{"code":2,"msg":"Invalid request: rejected by venue-sim"},"id":\#(id)}"#) }
+            return .reply([#"{"result":null,"id":\#(id)}"#], subscribes: true)
+        case .okx:
+            if text == "ping" { return .reply(["pong"], subscribes: false) }
+            guard text.contains("\"subscribe\"") else { return .none }
+            if rejecting { return .rejectAndClose(#"{"event":"error","code":"60012","msg":"Invalid request: rejected by venue-sim","connId":"sim"}"#) }
+            return .reply(["bbo-tbt", "trades"].map { #"{"event":"subscribe","arg":{"channel":"\#($0)","instId":"BTC-USDT"},"connId":"sim"}"# }, subscribes: true)
+        case .coinbase:
+            guard text.contains("\"subscribe\"") else { return .none }
+            if rejecting { return .rejectAndClose(#"{"type":"error","message":"Failed to subscribe","reason":"rejected by venue-sim"}"#) }
+            return .reply([#"{"type":"subscriptions","channels":[{"name":"ticker","product_ids":["BTC-USD","USDT-USD"]},{"name":"heartbeat","product_ids":["BTC-USD","USDT-USD"]}]}"#], subscribes: true)
+        case .chainlink:
+            if text == "PING" { return .reply(["PONG"], subscribes: false) }
+            guard text.contains("\"subscribe\"") else { return .none }
+            // RTDS sends no acknowledgement: data simply starts.
+            if rejecting { return .rejectAndClose(#"{"message":"subscription rejected by venue-sim"}"#) }
+            return .reply([], subscribes: true)
+        default:
+            return .none
+        }
+    }
+
+    /// A data frame quoting `mid` (in cents) and the price text a decoder must reproduce.
+    func dataFrame(mid: Int64, index: Int) -> (frame: String, price: String) {
+        let millis = Int64(Date().timeIntervalSince1970 * 1000)
+        let bid = Self.dollars(mid - 1), ask = Self.dollars(mid + 1), last = Self.dollars(mid)
+        switch source {
+        case .binance:
+            if index % 4 == 3 {
+                return (#"{"e":"trade","E":\#(millis),"s":"BTCUSDT","t":\#(index),"p":"\#(last)","q":"0.00100000","T":\#(millis),"m":true,"M":true}"#, last)
+            }
+            return (#"{"u":\#(400_000_000 + index),"s":"BTCUSDT","b":"\#(bid)","B":"1.25000000","a":"\#(ask)","A":"0.75000000"}"#, bid)
+        case .okx:
+            if index % 4 == 3 {
+                return (#"{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"\#(index)","px":"\#(last)","sz":"0.01","side":"buy","ts":"\#(millis)","count":"1"}]}"#, last)
+            }
+            return (#"{"arg":{"channel":"bbo-tbt","instId":"BTC-USDT"},"data":[{"asks":[["\#(ask)","0.5","0","1"]],"bids":[["\#(bid)","0.4","0","1"]],"ts":"\#(millis)","seqId":\#(index)}]}"#, bid)
+        case .coinbase:
+            let time = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+            if index % 5 == 4 {  // the FX leg
+                return (#"{"type":"ticker","sequence":\#(index),"product_id":"USDT-USD","price":"1.0002","best_bid":"1.0001","best_bid_size":"5000","best_ask":"1.0003","best_ask_size":"4000","side":"buy","time":"\#(time)","trade_id":\#(index),"last_size":"10"}"#, "1.0001")
+            }
+            return (#"{"type":"ticker","sequence":\#(index),"product_id":"BTC-USD","price":"\#(last)","best_bid":"\#(bid)","best_bid_size":"0.5","best_ask":"\#(ask)","best_ask_size":"0.25","side":"buy","time":"\#(time)","trade_id":\#(index),"last_size":"0.01"}"#, bid)
+        case .chainlink:
+            let value = last + "1234"
+            return (#"{"topic":"crypto_prices_chainlink","type":"update","timestamp":\#(millis + 1200),"connection_id":"sim","payload":{"symbol":"btc/usd","timestamp":\#(millis / 1000 * 1000),"value":\#(value),"full_accuracy_value":"\#(value.replacingOccurrences(of: ".", with: ""))00000000000000"}}"#, value)
+        default:
+            return ("", "")
+        }
+    }
+
+    func heartbeat() -> String? {
+        guard source == .coinbase else { return nil }
+        return #"{"type":"heartbeat","sequence":1,"last_trade_id":1,"product_id":"BTC-USD","time":"2026-01-01T00:00:00.000000Z"}"#
+    }
+
+    func malformedFrame() -> String {
+        switch source {
+        case .binance: #"{"u":1,"s":"BTCUSDT","b":"not-a-number","B":"1","a":"1","A":"1"}"#
+        case .okx: #"{"arg":{"channel":"bbo-tbt","instId":"BTC-USDT"},"data":[{"asks":[],"#
+        case .coinbase: #"{"type":"ticker","product_id":"BTC-USD","best_bid":"1","best_ask":"2","time":"yesterday"}"#
+        default: #"{"payload":{"symbol":"btc/usd","timestamp":"soon","value":true}}"#
+        }
+    }
+
+    static func dollars(_ cents: Int64) -> String {
+        let fraction = cents % 100
+        return "\(cents / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
+    static func number(after marker: String, in text: String) -> String? {
+        guard let range = text.range(of: marker) else { return nil }
+        let digits = text[range.upperBound...].prefix { $0.isNumber }
+        return digits.isEmpty ? nil : String(digits)
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+public import Hummingbird
+import HummingbirdWebSocket
+public import Logging
+import Synchronization
+public import TickbusMarket
+
+/// Loopback WebSocket servers speaking each implemented source's real protocol (subscribe and ack,
+/// keepalives, frame shapes), all quoting one shared random-walk price so cross-venue spreads look real.
+/// One HTTP port serves `/<source>` WebSockets and `POST /control/<source>/<fault>` to inject faults:
+/// `disconnect`, `stall`, `resume`, `reject` (reject subscriptions from now on), `accept`, `malformed`
+/// (one malformed frame next).
+public final class VenueSimulator: Sendable {
+    public struct Configuration: Sendable {
+        /// Port on 127.0.0.1; 0 picks a free one (see ``port()``). Default: 0.
+        public var port = 0
+        /// Data frames per second per connection. Default: 20.
+        public var rate: Double = 20
+        /// Sources served. Default: every implemented one.
+        public var sources: [SourceID] = SimulatedProtocol.supported
+        /// Faults active from the start.
+        public var rejectSubscriptions: Set<SourceID> = []
+        /// A malformed frame after every N data frames (0: never). Default: 0.
+        public var malformedEvery = 0
+
+        public init() {}
+    }
+
+    public enum Fault: String, Sendable, CaseIterable {
+        case disconnect, stall, resume, reject, accept, malformed
+    }
+
+    struct SourceState: Sendable {
+        var disconnectGeneration = 0
+        var stalled = false
+        var rejecting = false
+        var pendingMalformed = 0
+        /// Price text of every data frame sent, in order (what a faithful pipeline must deliver).
+        var sentPrices: [String] = []
+        var malformedSent = 0
+        var connections = 0
+    }
+
+    public let configuration: Configuration
+    let states: Mutex<[SourceID: SourceState]>
+    let walk = Mutex(PriceWalk(seed: 42))
+    private let boundPort = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+    private let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        var states: [SourceID: SourceState] = [:]
+        for source in configuration.sources {
+            states[source] = SourceState(rejecting: configuration.rejectSubscriptions.contains(source))
+        }
+        self.states = Mutex(states)
+    }
+
+    /// The listening port, once the server runs.
+    public func port() async -> Int {
+        await withCheckedContinuation { continuation in
+            let port = boundPort.withLock { state -> Int? in
+                if state.port == nil { state.waiters.append(continuation) }
+                return state.port
+            }
+            if let port { continuation.resume(returning: port) }
+        }
+    }
+
+    public func endpoint(for source: SourceID, port: Int) -> String { "ws://127.0.0.1:\(port)/\(source.rawValue)" }
+
+    public func inject(_ fault: Fault, into source: SourceID) {
+        states.withLock { states in
+            guard var state = states[source] else { return }
+            switch fault {
+            case .disconnect: state.disconnectGeneration += 1
+            case .stall: state.stalled = true
+            case .resume: state.stalled = false
+            case .reject: state.rejecting = true
+            case .accept: state.rejecting = false
+            case .malformed: state.pendingMalformed += 1
+            }
+            states[source] = state
+        }
+    }
+
+    /// Prices of the data frames sent so far for a source, in order.
+    public func sentPrices(_ source: SourceID) -> [String] { states.withLock { $0[source]?.sentPrices ?? [] } }
+    public func malformedSent(_ source: SourceID) -> Int { states.withLock { $0[source]?.malformedSent ?? 0 } }
+    public func connections(_ source: SourceID) -> Int { states.withLock { $0[source]?.connections ?? 0 } }
+
+    /// Serves until cancelled.
+    public func run() async throws {
+        let router = Router()
+        router.post("/control/:source/:fault") { _, context -> HTTPResponse.Status in
+            guard let source = context.parameters.get("source").flatMap(SourceID.init(rawValue:)),
+                  let fault = context.parameters.get("fault").flatMap(Fault.init(rawValue:)) else { return .badRequest }
+            self.inject(fault, into: source)
+            return .ok
+        }
+        let app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade { request, _, _ in
+                let name = (request.path ?? "").split(separator: "/").first.map(String.init) ?? ""
+                guard let source = SourceID(rawValue: name), self.configuration.sources.contains(source),
+                      let simulated = SimulatedProtocol(source: source) else { return .dontUpgrade }
+                return .upgrade([:]) { inbound, outbound, _ in
+                    try await self.serve(simulated, inbound: inbound, outbound: outbound)
+                }
+            },
+            configuration: .init(address: .hostname("127.0.0.1", port: configuration.port)),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                let waiters = self.boundPort.withLock { state in
+                    state.port = port
+                    defer { state.waiters.removeAll() }
+                    return state.waiters
+                }
+                for waiter in waiters { waiter.resume(returning: port) }
+            },
+            logger: logger
+        )
+        try await app.run()
+    }
+
+    private func serve(_ simulated: SimulatedProtocol, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let source = simulated.source
+        let generation = states.withLock { states -> Int in
+            states[source]?.connections += 1
+            return states[source]?.disconnectGeneration ?? 0
+        }
+        let subscribed = SubscriptionFlag()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await message in inbound.messages(maxSize: 1 << 16) {
+                    guard case .text(let text) = message else { continue }
+                    let rejecting = self.states.withLock { $0[source]?.rejecting ?? false }
+                    switch simulated.respond(to: text, rejecting: rejecting) {
+                    case .none: break
+                    case .reply(let replies, let subscribes):
+                        for reply in replies { try await outbound.write(.text(reply)) }
+                        if subscribes { subscribed.set() }
+                    case .rejectAndClose(let reply):
+                        try await outbound.write(.text(reply))
+                        return
+                    }
+                }
+            }
+            group.addTask {
+                let interval = Duration.nanoseconds(Int64(1_000_000_000 / max(0.1, self.configuration.rate)))
+                var sent = 0
+                var lastHeartbeat = ContinuousClock.now
+                while true {
+                    try await Task.sleep(for: interval)
+                    let state = self.states.withLock { $0[source] ?? SourceState() }
+                    if state.disconnectGeneration != generation { return }
+                    guard subscribed.isSet, !state.stalled else { continue }
+                    if let heartbeat = simulated.heartbeat(), ContinuousClock.now - lastHeartbeat >= .seconds(1) {
+                        lastHeartbeat = .now
+                        try await outbound.write(.text(heartbeat))
+                    }
+                    let malformedDue = state.pendingMalformed > 0
+                        || (self.configuration.malformedEvery > 0 && sent > 0 && sent % self.configuration.malformedEvery == 0)
+                    if malformedDue {
+                        self.states.withLock { states in
+                            if (states[source]?.pendingMalformed ?? 0) > 0 { states[source]?.pendingMalformed -= 1 }
+                            states[source]?.malformedSent += 1
+                        }
+                        try await outbound.write(.text(simulated.malformedFrame()))
+                        sent += 1
+                        continue
+                    }
+                    let mid = self.walk.withLock { $0.next() }
+                    let (frame, price) = simulated.dataFrame(mid: mid, index: sent)
+                    // Recorded before sending: a frame is "sent" once handed to the socket.
+                    self.states.withLock { $0[source]?.sentPrices.append(price) }
+                    try await outbound.write(.text(frame))
+                    sent += 1
+                }
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+}
+
+/// A seeded random walk around 65 000 with cent resolution.
+struct PriceWalk: Sendable {
+    private var state: UInt64
+    private var cents: Int64 = 6_500_000
+
+    init(seed: UInt64) {
+        state = seed | 1
+    }
+
+    mutating func next() -> Int64 {
+        // xorshift64*: deterministic, no Foundation randomness.
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        let random = state &* 2_685_821_657_736_338_717
+        cents += Int64(random % 201) - 100
+        cents = max(1_000_000, cents)
+        return cents
+    }
+}
+
+/// Whether a connection's subscription was accepted; shared by its reader and writer.
+final class SubscriptionFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
+}

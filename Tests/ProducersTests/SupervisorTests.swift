@@ -1,0 +1,198 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import TickbusKafka
+import TickbusMarket
+import VenueSim
+@testable import Producers
+
+@Suite("Backoff")
+struct BackoffTests {
+    @Test func growsExponentiallyWithJitterUpToTheCap() {
+        var backoff = Backoff(configuration: .init(initial: .milliseconds(100), cap: .seconds(1)))
+        var generator = SystemRandomNumberGenerator()
+        let ceilings: [Duration] = (0..<8).map { _ in
+            let ceiling = backoff.ceiling
+            let delay = backoff.next(using: &generator)
+            #expect(delay >= ceiling / 2 && delay <= ceiling, "jitter stays within [ceiling/2, ceiling]")
+            return ceiling
+        }
+        #expect(ceilings == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800),
+                             .seconds(1), .seconds(1), .seconds(1), .seconds(1)])
+        backoff.reset()
+        #expect(backoff.ceiling == .milliseconds(100))
+    }
+}
+
+/// The supervisor against `venue-sim` (in process) and the local broker: reconnects after a disconnect and
+/// after a stall, resubscribes, publishes status events, backs off when the venue is down or rejects, and
+/// delivers exactly what the simulator sent.
+@Suite("Connection supervisor against venue-sim", .serialized)
+struct SupervisorTests {
+    let brokers = ProcessInfo.processInfo.environment["TICKBUS_KAFKA_BROKERS"] ?? "127.0.0.1:19092"
+
+    var logger: Logger {
+        var logger = Logger(label: "supervisor-test")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    func client() -> KafkaConfiguration {
+        var client = KafkaConfiguration(bootstrapServers: [brokers])
+        client.statisticsInterval = nil
+        return client
+    }
+
+    /// Runs `body` with a simulator, a producer and a running supervisor for `source`.
+    func withPipeline(
+        _ source: SourceID, simulator configure: (inout VenueSimulator.Configuration) -> Void = { _ in },
+        endpoint: String? = nil, dataTimeout: Duration = .seconds(2),
+        _ body: (VenueSimulator, ConnectionSupervisor, TopicNames) async throws -> Void
+    ) async throws {
+        var simulatorConfiguration = VenueSimulator.Configuration()
+        simulatorConfiguration.rate = 50
+        configure(&simulatorConfiguration)
+        let simulator = VenueSimulator(configuration: simulatorConfiguration, logger: logger)
+        let topics = TopicNames(prefix: "sup-\(UUID().uuidString.prefix(8).lowercased()).")
+        let admin = try KafkaAdmin(configuration: client(), logger: logger)
+        try await TickPublisher.ensureTopics(admin: admin, source: source, topics: topics, tickPartitions: 2)
+        await admin.close()
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: client()), logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await simulator.run() }
+            let port = await simulator.port()
+            var configuration = ConnectionSupervisor.Configuration()
+            configuration.endpoint = endpoint ?? simulator.endpoint(for: source, port: port)
+            configuration.dataTimeout = dataTimeout
+            configuration.ackTimeout = .seconds(2)
+            configuration.backoff = .init(initial: .milliseconds(100), cap: .seconds(1))
+            configuration.topics = topics
+            let supervisor = ConnectionSupervisor(
+                adapter: Adapters.make(source, instruments: Adapters.defaultInstruments(for: source))!,
+                configuration: configuration, producer: producer, producerID: "test-\(source)", logger: logger)
+            let running = Task { try await supervisor.run() }
+            defer { running.cancel() }
+            try await body(simulator, supervisor, topics)
+            running.cancel()
+            _ = try? await running.value
+            group.cancelAll()
+        }
+        #expect(try await producer.flush(timeout: .seconds(20)) == 0)
+        await producer.shutdown()
+    }
+
+    func readAll(_ topic: String, partitions: Int32) async throws -> [KafkaConsumerMessage] {
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: client()), logger: logger)
+        var positions: [KafkaTopicPartition: KafkaOffset] = [:]
+        for partition in 0..<partitions { positions[KafkaTopicPartition(topic: topic, partition: partition)] = .beginning }
+        try await consumer.assign(positions)
+        // Until the topic has been quiet for a second, after the first message (or 8 s without any: the
+        // first fetch after assign takes a few hundred milliseconds).
+        // A topic that keeps growing (status events of a reconnecting supervisor) ends at the 10 s deadline.
+        var messages: [KafkaConsumerMessage] = []
+        var quiet = 0
+        let firstDeadline = ContinuousClock.now + .seconds(8), deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, messages.isEmpty ? ContinuousClock.now < firstDeadline : quiet < 4 {
+            let batch = try await consumer.poll(maxMessages: 10_000, timeout: .milliseconds(250))
+            messages += batch
+            quiet = batch.isEmpty ? quiet + 1 : 0
+        }
+        await consumer.close()
+        return messages
+    }
+
+    func statusEvents(_ topics: TopicNames) async throws -> [(event: String, conn: Int64)] {
+        try await readAll(topics.status, partitions: 3).map { message in
+            let root = try JSONDocument(parsing: message.value).root
+            return (root["event"]?.string ?? "", root["conn"]?.int64 ?? -1)
+        }
+    }
+
+    func waitUntil(_ timeout: Duration = .seconds(15), _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else { Issue.record("condition not met within \(timeout)"); return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    @Test func reconnectsAfterDisconnectAndStallAndDeliversExactlyWhatWasSent() async throws {
+        try await withPipeline(.binance) { simulator, supervisor, topics in
+            try await waitUntil { supervisor.counts.ticks >= 40 }
+            simulator.inject(.disconnect, into: .binance)
+            try await waitUntil { supervisor.counts.connections >= 2 && simulator.connections(.binance) >= 2 }
+            let ticksAfterReconnect = supervisor.counts.ticks
+            try await waitUntil { supervisor.counts.ticks >= ticksAfterReconnect + 40 }
+            simulator.inject(.stall, into: .binance)  // open but silent: the watchdog must notice
+            try await waitUntil { supervisor.counts.connections >= 3 }
+            simulator.inject(.resume, into: .binance)
+            let ticksAfterStall = supervisor.counts.ticks
+            try await waitUntil { supervisor.counts.ticks >= ticksAfterStall + 40 }
+            simulator.inject(.stall, into: .binance)
+            try await Task.sleep(for: .milliseconds(500))  // let in-flight frames land
+
+            let sent = simulator.sentPrices(.binance)
+            let ticks = try await readAll(topics.ticks(.binance), partitions: 2).map { try TickCodec.decode($0.value) }
+            #expect(ticks.count == sent.count, "every frame the simulator sent is a tick in Kafka")
+            #expect(ticks.map { ($0.bid ?? $0.last)!.text } == sent, "same prices, same order")
+            #expect(ticks.map(\.sequence) == (0..<UInt64(ticks.count)).map { $0 + 1 })
+            #expect(Set(ticks.map(\.connection)) == [1, 2, 3])
+
+            // The final stall keeps the venue silent, so the watchdog may reconnect again while we read.
+            let events = try await statusEvents(topics)
+            let names = events.map(\.event)
+            let connections = names.filter { $0 == "connected" }.count
+            #expect(connections >= 3)
+            #expect(names.filter { $0 == "subscribed" }.count == connections, "resubscribed on every connection")
+            #expect(names.filter { $0 == "stale" }.count >= 2)
+            #expect(names.filter { $0 == "gap_start" }.count >= 2)
+            #expect(names.filter { $0 == "gap_end" }.count == 2, "data resumed twice")
+            #expect(Array(events.filter { $0.event == "connected" }.map(\.conn).prefix(3)) == [1, 2, 3])
+        }
+    }
+
+    @Test func rejectedSubscriptionIsAnErrorEventAndBacksOff() async throws {
+        try await withPipeline(.okx, simulator: { $0.rejectSubscriptions = [.okx] }) { simulator, supervisor, topics in
+            try await Task.sleep(for: .seconds(3))
+            let attempts = supervisor.counts.connectAttempts
+            #expect(attempts >= 2, "keeps retrying")
+            #expect(attempts <= 8, "with backoff, not in a busy loop (100 ms doubling to 1 s over 3 s)")
+            #expect(supervisor.counts.ticks == 0)
+            let names = try await statusEvents(topics).map(\.event)
+            let rejected = names.filter { $0 == "rejected" }.count
+            // Every attempt so far was rejected and said so (reading took a while: more attempts since).
+            #expect(rejected >= attempts - 1 && rejected <= supervisor.counts.connectAttempts)
+            #expect(!names.contains("subscribed"))
+        }
+    }
+
+    @Test func unreachableVenueIsRetriedWithBackoffNotBusyLooping() async throws {
+        try await withPipeline(.coinbase, endpoint: "ws://127.0.0.1:9/coinbase") { _, supervisor, topics in
+            try await Task.sleep(for: .seconds(3))
+            let attempts = supervisor.counts.connectAttempts
+            #expect(attempts >= 3)
+            #expect(attempts <= 8)
+            let names = try await statusEvents(topics).map(\.event)
+            #expect(names.filter { $0 == "disconnected" }.count >= attempts - 1)
+            #expect(!names.contains("connected"))
+        }
+    }
+
+    @Test func malformedFramesGoToTheDeadLetterTopicAndDataContinues() async throws {
+        try await withPipeline(.chainlink, dataTimeout: .seconds(5)) { simulator, supervisor, topics in
+            try await waitUntil { supervisor.counts.ticks >= 10 }
+            for _ in 0..<3 { simulator.inject(.malformed, into: .chainlink) }
+            try await waitUntil { supervisor.counts.decodeErrors >= 3 }
+            let before = supervisor.counts.ticks
+            try await waitUntil { supervisor.counts.ticks >= before + 10 }
+            simulator.inject(.stall, into: .chainlink)
+            try await Task.sleep(for: .milliseconds(500))
+            let letters = try await readAll(topics.producerDeadLetters, partitions: 3)
+            #expect(letters.count == 3)
+            #expect(simulator.malformedSent(.chainlink) == 3)
+            let ticks = try await readAll(topics.ticks(.chainlink), partitions: 2)
+            #expect(ticks.count == simulator.sentPrices(.chainlink).count)
+        }
+    }
+}
