@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: Shared
@@ -51,6 +52,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "TickbusTelemetry",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Shared/Telemetry",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TickbusMarket",
             path: "Sources/Shared/Market",
             swiftSettings: swiftSettings
@@ -63,6 +76,7 @@ let package = Package(
             dependencies: [
                 "TickbusKafka", "TickbusMarket",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -74,9 +88,11 @@ let package = Package(
         .executableTarget(
             name: "producer",
             dependencies: [
-                "Producers", "TickbusKafka", "TickbusMarket",
+                "Producers", "TickbusKafka", "TickbusMarket", "TickbusTelemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Producers/Executable",
@@ -171,7 +187,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ProducersTests",
-            dependencies: ["Producers", "TickbusMarket", "TickbusKafka", "VenueSim"],
+            dependencies: [
+                "Producers", "TickbusMarket", "TickbusKafka", "VenueSim", "TickbusTelemetry",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             path: "Tests/ProducersTests",
             swiftSettings: swiftSettings
         ),

@@ -4,6 +4,8 @@ import Synchronization
 import Testing
 import TickbusKafka
 import TickbusMarket
+import Prometheus
+import TickbusTelemetry
 import VenueSim
 @testable import Producers
 
@@ -47,7 +49,7 @@ struct SupervisorTests {
     /// Runs `body` with a simulator, a producer and a running supervisor for `source`.
     func withPipeline(
         _ source: SourceID, simulator configure: (inout VenueSimulator.Configuration) -> Void = { _ in },
-        endpoint: String? = nil, dataTimeout: Duration = .seconds(2),
+        endpoint: String? = nil, dataTimeout: Duration = .seconds(2), metrics: PrometheusCollectorRegistry? = nil,
         _ body: (VenueSimulator, ConnectionSupervisor, TopicNames) async throws -> Void
     ) async throws {
         var simulatorConfiguration = VenueSimulator.Configuration()
@@ -68,6 +70,7 @@ struct SupervisorTests {
             configuration.ackTimeout = .seconds(2)
             configuration.backoff = .init(initial: .milliseconds(100), cap: .seconds(1))
             configuration.topics = topics
+            configuration.metricsFactory = metrics.map { PrometheusMetricsFactory(registry: $0) }
             let supervisor = ConnectionSupervisor(
                 adapter: Adapters.make(source, instruments: Adapters.defaultInstruments(for: source))!,
                 configuration: configuration, producer: producer, producerID: "test-\(source)", logger: logger)
@@ -194,5 +197,47 @@ struct SupervisorTests {
             let ticks = try await readAll(topics.ticks(.chainlink), partitions: 2)
             #expect(ticks.count == simulator.sentPrices(.chainlink).count)
         }
+    }
+
+    @Test func metricsAndProbesAreServedOverHTTP() async throws {
+        let registry = PrometheusCollectorRegistry()
+        try await withPipeline(.okx, metrics: registry) { simulator, supervisor, _ in
+            let probes = ProbeServer(configuration: .init(port: 0), registry: registry, logger: logger)
+            let serving = Task { try await probes.run() }
+            defer { serving.cancel() }
+            let port = await probes.port()
+            try await waitUntil { supervisor.counts.ticks >= 20 }
+            simulator.inject(.malformed, into: .okx)
+            try await waitUntil { supervisor.counts.decodeErrors >= 1 }
+            try await Task.sleep(for: .milliseconds(600))  // one gauge refresh
+            let metrics = try curl("http://127.0.0.1:\(port)/metrics")
+            let ticks = supervisor.counts.ticks
+            #expect(metrics.status == 200)
+            let line = metrics.body.split(separator: "\n").first { $0.hasPrefix(#"tickbus_producer_ticks_total{source="okx"}"#) }
+            let value = line.flatMap { Int($0.split(separator: " ").last ?? "") }
+            #expect(value != nil && value! > 0 && value! <= ticks)
+            #expect(metrics.body.contains(#"tickbus_producer_decode_errors_total{source="okx"} 1"#))
+            #expect(metrics.body.contains(#"tickbus_producer_seconds_since_last_tick{source="okx",instrument="BTC-USDT"}"#))
+            #expect(metrics.body.contains("tickbus_producer_queue_depth"))
+            #expect(try curl("http://127.0.0.1:\(port)/livez").status == 200)
+            #expect(try curl("http://127.0.0.1:\(port)/readyz").status == 200)
+            probes.setReady(false)
+            #expect(try curl("http://127.0.0.1:\(port)/readyz").status == 503)
+        }
+    }
+
+    /// Status code and body of a GET, through curl (installed by scripts/bootstrap).
+    func curl(_ url: String) throws -> (status: Int, body: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["curl", "-s", "-w", "\n%{http_code}", url]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let status = Int(lines.popLast() ?? "") ?? -1
+        return (status, lines.joined(separator: "\n"))
     }
 }

@@ -1,10 +1,13 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
 import Producers
+import Prometheus
 import ServiceLifecycle
 import TickbusKafka
 import TickbusMarket
+import TickbusTelemetry
 
 struct Command: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -83,6 +86,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "WebSocket URL instead of the venue's public endpoint, e.g. a venue-sim (env TICKBUS_ENDPOINT).")
     var endpoint: String?
 
+    @Option(help: "Port of /metrics, /livez, /readyz on 127.0.0.1; 0 picks a free one (env TICKBUS_METRICS_PORT; default 9464).")
+    var metricsPort: String?
+
     func run() async throws {
         let adapter = try options.adapter()
         let (client, topics, partitions) = try kafka.resolve()
@@ -93,6 +99,12 @@ struct Run: AsyncParsableCommand {
             throw ValidationError("--endpoint (TICKBUS_ENDPOINT): expected a ws:// or wss:// URL, got '\(url)'")
         }
         supervision.topics = topics
+        let portText = metricsPort ?? environment["TICKBUS_METRICS_PORT"] ?? "9464"
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw ValidationError("--metrics-port (TICKBUS_METRICS_PORT): expected 0-65535, got '\(portText)'")
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var logger = Logger(label: "producer")
         logger.logLevel = .info
         let admin = try KafkaAdmin(configuration: client, logger: logger)
@@ -104,8 +116,9 @@ struct Run: AsyncParsableCommand {
             producerID: "\(adapter.source)-\(ProcessInfo.processInfo.hostName)-\(getpid())", logger: logger)
         // Shutdown runs in reverse: the supervisor stops reading and flushes its batch, then the producer
         // flushes librdkafka's queue.
+        let probes = ProbeServer(configuration: .init(port: port), registry: registry, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [producer, supervisor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [probes, producer, supervisor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

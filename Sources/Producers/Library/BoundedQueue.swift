@@ -20,6 +20,7 @@ final class BoundedQueue<Element: Sendable>: Sendable {
     }
 
     var depth: Int { state.withLock { $0.count } }
+    var isFinished: Bool { state.withLock { $0.finished } }
 
     private enum SendOutcome {
         case done

@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+public import Metrics
 import NIOCore
 import NIOSSL
 public import ServiceLifecycle
@@ -28,6 +29,8 @@ public final class ConnectionSupervisor: Service, Sendable {
         /// Decoded frames waiting for the publisher. Default: 10 000.
         public var queueCapacity = 10_000
         public var topics = TopicNames()
+        /// Where metrics go. Default: the process-wide `MetricsSystem`.
+        public var metricsFactory: (any MetricsFactory)?
 
         public init() {}
     }
@@ -66,6 +69,8 @@ public final class ConnectionSupervisor: Service, Sendable {
     private let logger: Logger
     private let queue: BoundedQueue<Item>
     private let counters = Mutex(Counters())
+    private let metrics: SupervisorMetrics
+    private let lastTick = Mutex<[Instrument: ContinuousClock.Instant]>([:])
     /// Set when data stopped (gap_start published) until the next connection's first tick.
     private let inGap = Mutex(false)
 
@@ -90,11 +95,15 @@ public final class ConnectionSupervisor: Service, Sendable {
         logger[metadataKey: "venue"] = "\(adapter.source)"
         self.logger = logger
         self.queue = BoundedQueue(capacity: configuration.queueCapacity)
+        self.metrics = SupervisorMetrics(
+            source: adapter.source, instruments: adapter.instruments,
+            factory: configuration.metricsFactory ?? MetricsSystem.factory)
     }
 
     public func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.publishLoop() }
+            group.addTask { await self.updateGauges() }
             await withGracefulShutdownHandler {
                 await self.connectionLoop()
             } onGracefulShutdown: {}
@@ -110,6 +119,7 @@ public final class ConnectionSupervisor: Service, Sendable {
         let endpoint = configuration.endpoint ?? adapter.defaultEndpoint
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             counters.withLock { $0.connectAttempts += 1 }
+            if counters.withLock({ $0.connectAttempts }) > 1 { metrics.reconnects.increment() }
             let ticksBefore = counters.withLock { $0.ticks }
             var outcome = "closed by venue"
             do {
@@ -211,18 +221,22 @@ public final class ConnectionSupervisor: Service, Sendable {
     private func handle(_ frame: WebSocketFrame, outbound: WebSocketOutboundWriter, liveness: LivenessBox) async throws {
         let receiveTime = Self.now()
         counters.withLock { $0.frames += 1 }
+        metrics.frames.increment()
         let events: [VenueEvent]
         do {
             events = try adapter.decode(frame, receiveTime: receiveTime)
         } catch {
             counters.withLock { $0.decodeErrors += 1 }
+            metrics.decodeErrors.increment()
             await queue.send(.deadLetter(frame, reason: error.description, receiveTime: receiveTime))
             return
         }
         var ticks = 0
         for event in events {
             switch event {
-            case .tick: ticks += 1
+            case .tick(let tick):
+                ticks += 1
+                lastTick.withLock { $0[tick.instrument] = .now }
             case .subscribed(let detail):
                 liveness.withLock { $0.acknowledged = true }
                 await queue.send(.status(.subscribed, detail: detail, time: receiveTime))
@@ -247,10 +261,28 @@ public final class ConnectionSupervisor: Service, Sendable {
                 return !state.sawData
             }
             counters.withLock { $0.ticks += ticks }
+            metrics.ticks.increment(by: ticks)
             if first, inGap.withLock({ gap in defer { gap = false }; return gap }) {
                 await queue.send(.status(.gapEnd, detail: "data flowing again", time: receiveTime))
             }
             await queue.send(.events(events, receiveTime: receiveTime))
+        }
+    }
+
+    // MARK: Metrics
+
+    /// Once a second: queue depth and, per instrument, seconds since its last tick (since start if none).
+    private func updateGauges() async {
+        let start = ContinuousClock.now
+        while !Task.isCancelled && !queue.isFinished {
+            metrics.queueDepth.record(queue.depth)
+            let last = lastTick.withLock { $0 }
+            let now = ContinuousClock.now
+            for (instrument, gauge) in metrics.secondsSinceLastTick {
+                let silence = now - (last[instrument] ?? start)
+                gauge.record(Double(silence.components.seconds) + Double(silence.components.attoseconds) / 1e18)
+            }
+            try? await Task.sleep(for: .milliseconds(250))
         }
     }
 
@@ -280,5 +312,31 @@ public final class ConnectionSupervisor: Service, Sendable {
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)
         return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000
+    }
+}
+
+/// The supervisor's Prometheus-named metrics, labelled by source (and instrument).
+struct SupervisorMetrics: Sendable {
+    let frames: Counter
+    let ticks: Counter
+    let decodeErrors: Counter
+    let reconnects: Counter
+    let queueDepth: Gauge
+    let secondsSinceLastTick: [Instrument: Gauge]
+
+    init(source: SourceID, instruments: [Instrument], factory: any MetricsFactory) {
+        let dimensions = [("source", source.rawValue)]
+        frames = Counter(label: "tickbus_producer_frames_total", dimensions: dimensions, factory: factory)
+        ticks = Counter(label: "tickbus_producer_ticks_total", dimensions: dimensions, factory: factory)
+        decodeErrors = Counter(label: "tickbus_producer_decode_errors_total", dimensions: dimensions, factory: factory)
+        reconnects = Counter(label: "tickbus_producer_reconnects_total", dimensions: dimensions, factory: factory)
+        queueDepth = Gauge(label: "tickbus_producer_queue_depth", dimensions: dimensions, factory: factory)
+        var gauges: [Instrument: Gauge] = [:]
+        for instrument in instruments {
+            gauges[instrument] = Gauge(
+                label: "tickbus_producer_seconds_since_last_tick",
+                dimensions: dimensions + [("instrument", instrument.description)], factory: factory)
+        }
+        secondsSinceLastTick = gauges
     }
 }

@@ -80,6 +80,8 @@ public protocol VenueAdapter: Sendable {
     /// The public endpoint used when `--endpoint` is not given.
     var defaultEndpoint: String { get }
     var heartbeat: HeartbeatRule { get }
+    /// The configured instruments, canonical.
+    var instruments: [Instrument] { get }
     /// Frames to send after connecting, subscribing to best bid/ask and trades of the instruments.
     func subscribeFrames() -> [WebSocketFrame]
     /// Decodes one frame received at `receiveTime` (µs since the epoch).

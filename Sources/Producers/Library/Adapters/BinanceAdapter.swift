@@ -8,6 +8,7 @@ public struct BinanceAdapter: VenueAdapter {
     /// Server pings every 20 s; connections live at most 24 h, so reconnect a little before.
     public let heartbeat = HeartbeatRule(keepalive: .serverPings, dataTimeout: .seconds(30), plannedReconnect: .seconds(23 * 3600 + 50 * 60))
     let symbols: SymbolTable
+    public var instruments: [Instrument] { symbols.instruments }
 
     public init(instruments: [Instrument]) {
         symbols = SymbolTable(instruments) { $0.base + $0.quote }

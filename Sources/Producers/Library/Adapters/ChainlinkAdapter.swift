@@ -10,6 +10,7 @@ public struct ChainlinkAdapter: VenueAdapter {
     /// Text `PING` every 5 s; Chainlink prints about once a second.
     public let heartbeat = HeartbeatRule(keepalive: .clientFrame(.text("PING"), interval: .seconds(5)), dataTimeout: .seconds(15))
     let symbols: SymbolTable
+    public var instruments: [Instrument] { symbols.instruments }
 
     public init(instruments: [Instrument]) {
         // BTC-USD → btc/usd

@@ -8,6 +8,7 @@ public struct CoinbaseAdapter: VenueAdapter {
     /// Ticker only moves on trades, so allow quiet minutes; the heartbeat channel proves liveness.
     public let heartbeat = HeartbeatRule(keepalive: .heartbeatChannel, dataTimeout: .seconds(120))
     let symbols: SymbolTable
+    public var instruments: [Instrument] { symbols.instruments }
 
     public init(instruments: [Instrument]) {
         symbols = SymbolTable(instruments) { $0.description }

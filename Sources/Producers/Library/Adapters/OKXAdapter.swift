@@ -8,6 +8,7 @@ public struct OKXAdapter: VenueAdapter {
     /// OKX closes a connection after 30 s without traffic; ping every 20 s.
     public let heartbeat = HeartbeatRule(keepalive: .clientFrame(.text("ping"), interval: .seconds(20)), dataTimeout: .seconds(30))
     let symbols: SymbolTable
+    public var instruments: [Instrument] { symbols.instruments }
 
     public init(instruments: [Instrument]) {
         symbols = SymbolTable(instruments) { $0.description }

@@ -1,0 +1,84 @@
+public import Hummingbird
+public import Logging
+public import Prometheus
+public import ServiceLifecycle
+import Synchronization
+
+/// The HTTP probes every Tickbus process serves: `/metrics` (Prometheus text), `/livez` (the process
+/// answers), `/readyz` (200 while ready, 503 once graceful shutdown began or before ``setReady(_:)``).
+public final class ProbeServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// Listen address. Default: 127.0.0.1.
+        public var host = "127.0.0.1"
+        /// Port; 0 picks a free one. Default: 9464.
+        public var port = 9464
+
+        public init(host: String = "127.0.0.1", port: Int = 9464) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    public let registry: PrometheusCollectorRegistry
+    private let configuration: Configuration
+    private let logger: Logger
+    private let ready = Mutex(true)
+    private let boundPort = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+
+    public init(configuration: Configuration, registry: PrometheusCollectorRegistry, logger: Logger) {
+        self.configuration = configuration
+        self.registry = registry
+        self.logger = logger
+    }
+
+    public func setReady(_ value: Bool) {
+        ready.withLock { $0 = value }
+    }
+
+    /// The port once listening.
+    public func port() async -> Int {
+        await withCheckedContinuation { continuation in
+            let port = boundPort.withLock { state -> Int? in
+                if state.port == nil { state.waiters.append(continuation) }
+                return state.port
+            }
+            if let port { continuation.resume(returning: port) }
+        }
+    }
+
+    public func run() async throws {
+        let router = Router()
+        router.get("/livez") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ -> Response in
+            let isReady = self.ready.withLock { $0 }
+            return Response(status: isReady ? .ok : .serviceUnavailable, body: .init(byteBuffer: .init(string: isReady ? "ready\n" : "not ready\n")))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(16 * 1024)
+            self.registry.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: .init(bytes: buffer)))
+        }
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                let waiters = self.boundPort.withLock { state in
+                    state.port = port
+                    defer { state.waiters.removeAll() }
+                    return state.waiters
+                }
+                for waiter in waiters { waiter.resume(returning: port) }
+            },
+            logger: logger
+        )
+        try await withGracefulShutdownHandler {
+            try await app.run()
+        } onGracefulShutdown: {
+            self.setReady(false)
+        }
+    }
+}
