@@ -8,6 +8,7 @@ public struct FrameNormalizer {
     public let producer: String
     public private(set) var sequence: UInt64 = 0
     public private(set) var badFrames = 0
+    private var events: [VenueEvent] = []
 
     public init(adapter: any VenueAdapter, producer: String = "normalize") {
         self.adapter = adapter
@@ -23,8 +24,10 @@ public struct FrameNormalizer {
             badFrames += 1
             return error.description
         }
+        events.removeAll(keepingCapacity: true)
         do {
-            for event in try adapter.decode(frame, receiveTime: receiveTime) {
+            try adapter.decode(frame, receiveTime: receiveTime, into: &events)
+            for event in events {
                 guard case .tick(var tick) = event else { continue }
                 sequence += 1
                 tick.sequence = sequence

@@ -86,6 +86,14 @@ public protocol VenueAdapter: Sendable {
     func subscribeFrames() -> [WebSocketFrame]
     /// Decodes one frame received at `receiveTime` (µs since the epoch).
     func decode(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent]
+    /// The same, appending to a buffer the caller reuses (the hot path: no array per frame).
+    func decode(_ frame: WebSocketFrame, receiveTime: Int64, into events: inout [VenueEvent]) throws(VenueDecodeError)
+}
+
+extension VenueAdapter {
+    public func decode(_ frame: WebSocketFrame, receiveTime: Int64, into events: inout [VenueEvent]) throws(VenueDecodeError) {
+        events.append(contentsOf: try decode(frame, receiveTime: receiveTime))
+    }
 }
 
 extension VenueAdapter {

@@ -23,6 +23,17 @@ public struct BinanceAdapter: VenueAdapter {
     }
 
     public func decode(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent] {
+        var events: [VenueEvent] = []
+        try decode(frame, receiveTime: receiveTime, into: &events)
+        return events
+    }
+
+    public func decode(_ frame: WebSocketFrame, receiveTime: Int64, into events: inout [VenueEvent]) throws(VenueDecodeError) {
+        events.append(try decodeOne(frame, receiveTime: receiveTime))
+    }
+
+    /// Every Binance frame is exactly one event.
+    private func decodeOne(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> VenueEvent {
         let document = try parseJSON(frame)
         var message = document.root
         guard message.kind == .object else { throw fail("not a JSON object") }
@@ -63,29 +74,29 @@ public struct BinanceAdapter: VenueAdapter {
 
         if field("u") != nil, field("b") != nil {  // bookTicker
             let (symbol, instrument) = try resolve(field("s"))
-            return [.tick(Tick(
+            return .tick(Tick(
                 source: source, instrument: instrument, venueSymbol: symbol, kind: .quote,
                 bid: try decimal(field("b"), "b"), bidSize: try decimal(field("B"), "B"),
                 ask: try decimal(field("a"), "a"), askSize: try decimal(field("A"), "A"),
-                venueTime: nil, receiveTime: receiveTime))]
+                venueTime: nil, receiveTime: receiveTime))
         }
         if let type = field("e") {
             if type.stringEquals("trade") {
                 let (symbol, instrument) = try resolve(field("s"))
-                return [.tick(Tick(
+                return .tick(Tick(
                     source: source, instrument: instrument, venueSymbol: symbol, kind: .trade,
                     last: try decimal(field("p"), "p"),
-                    venueTime: try milliseconds(field("T"), "T"), receiveTime: receiveTime))]
+                    venueTime: try milliseconds(field("T"), "T"), receiveTime: receiveTime))
             }
-            if type.stringEquals("serverShutdown") { return [.reconnectRequested("serverShutdown")] }
+            if type.stringEquals("serverShutdown") { return .reconnectRequested("serverShutdown") }
             throw fail("unexpected event type '\(type.string ?? "?")'")
         }
         guard other else { throw fail("unrecognised message") }
         if let result = message["result"], let id = message["id"] {
-            return [.subscribed(result.isNull ? "SUBSCRIBE id \(id.int64 ?? 0)" : "reply \(id.int64 ?? 0)")]
+            return .subscribed(result.isNull ? "SUBSCRIBE id \(id.int64 ?? 0)" : "reply \(id.int64 ?? 0)")
         }
         if let error = message["error"] ?? (message["code"] != nil ? message : nil) {
-            return [.rejected("code \(error["code"]?.int64 ?? 0): \(error["msg"]?.string ?? "")")]
+            return .rejected("code \(error["code"]?.int64 ?? 0): \(error["msg"]?.string ?? "")")
         }
         throw fail("unrecognised message")
     }

@@ -169,6 +169,13 @@ extension JSONDocument {
             var escaped = false
             var needsUTF8Check = false
             while position < buffer.count {
+                // Fast path over ordinary ASCII (one range check per byte).
+                while position < buffer.count {
+                    let byte = buffer[position]
+                    guard byte &- 0x20 < 0x60, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else { break }
+                    position += 1
+                }
+                guard position < buffer.count else { break }
                 let byte = buffer[position]
                 if byte == UInt8(ascii: "\"") {
                     if needsUTF8Check, !Self.isValidUTF8(UnsafeBufferPointer(rebasing: buffer[start..<position])) {
