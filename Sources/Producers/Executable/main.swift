@@ -118,7 +118,8 @@ struct Run: AsyncParsableCommand {
         // flushes librdkafka's queue.
         let probes = ProbeServer(configuration: .init(port: port), registry: registry, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [probes, producer, supervisor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [probes, producer, supervisor, ReadinessGate(probes: probes)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

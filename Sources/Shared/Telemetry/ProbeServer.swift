@@ -82,3 +82,18 @@ public final class ProbeServer: Service, Sendable {
         }
     }
 }
+
+/// Put last in a `ServiceGroup`: graceful shutdown reaches it first, so `/readyz` turns 503 before any
+/// other service starts draining, while `/metrics` (the probe server, first in the group) stays up.
+public struct ReadinessGate: Service {
+    let probes: ProbeServer
+
+    public init(probes: ProbeServer) {
+        self.probes = probes
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        probes.setReady(false)
+    }
+}
