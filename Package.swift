@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "VenueSim",
             dependencies: [
-                "Producers", "TickbusMarket",
+                "Producers", "TickbusMarket", "TickbusTelemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),

@@ -63,7 +63,7 @@ struct Normalize: ParsableCommand {
         let reader = LineReader(fileDescriptor: 0)
         try reader.forEachLine { line in
             lineNumber += 1
-            let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+            let now = WallClock.microseconds()
             if let problem = normalizer.normalize(line: line, receiveTime: now, output: &output) {
                 FileHandle.standardError.write(Data("line \(lineNumber): \(problem)\n".utf8))
             }

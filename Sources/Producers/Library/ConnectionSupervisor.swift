@@ -308,11 +308,7 @@ public final class ConnectionSupervisor: Service, Sendable {
         }
     }
 
-    static func now() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000
-    }
+    static func now() -> Int64 { WallClock.microseconds() }
 }
 
 /// The supervisor's Prometheus-named metrics, labelled by source (and instrument).

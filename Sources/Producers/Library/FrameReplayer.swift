@@ -25,7 +25,7 @@ public struct FrameReplayer {
         let start = ContinuousClock.now
         var pending: [ArraySlice<UInt8>] = []
         func drain(_ publisher: inout TickPublisher) async throws {
-            let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+            let now = WallClock.microseconds()
             for line in pending {
                 summary.frames += 1
                 do {

@@ -23,7 +23,7 @@ public final class ProbeServer: Service, Sendable {
     private let configuration: Configuration
     private let logger: Logger
     private let ready = Mutex(true)
-    private let boundPort = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+    private let boundPort = BoundPort()
 
     public init(configuration: Configuration, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.configuration = configuration
@@ -36,15 +36,7 @@ public final class ProbeServer: Service, Sendable {
     }
 
     /// The port once listening.
-    public func port() async -> Int {
-        await withCheckedContinuation { continuation in
-            let port = boundPort.withLock { state -> Int? in
-                if state.port == nil { state.waiters.append(continuation) }
-                return state.port
-            }
-            if let port { continuation.resume(returning: port) }
-        }
-    }
+    public func port() async -> Int { await boundPort.value() }
 
     public func run() async throws {
         let router = Router()
@@ -64,15 +56,7 @@ public final class ProbeServer: Service, Sendable {
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? 0
-                let waiters = self.boundPort.withLock { state in
-                    state.port = port
-                    defer { state.waiters.removeAll() }
-                    return state.waiters
-                }
-                for waiter in waiters { waiter.resume(returning: port) }
-            },
+            onServerRunning: { channel in self.boundPort.set(channel.localAddress?.port ?? 0) },
             logger: logger
         )
         try await withGracefulShutdownHandler {

@@ -4,6 +4,7 @@ import HummingbirdWebSocket
 public import Logging
 import Synchronization
 public import TickbusMarket
+import TickbusTelemetry
 
 /// Loopback WebSocket servers speaking each implemented source's real protocol (subscribe and ack,
 /// keepalives, frame shapes), all quoting one shared random-walk price so cross-venue spreads look real.
@@ -44,7 +45,7 @@ public final class VenueSimulator: Sendable {
     public let configuration: Configuration
     let states: Mutex<[SourceID: SourceState]>
     let walk = Mutex(PriceWalk(seed: 42))
-    private let boundPort = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+    private let boundPort = BoundPort()
     private let logger: Logger
 
     public init(configuration: Configuration, logger: Logger) {
@@ -58,15 +59,7 @@ public final class VenueSimulator: Sendable {
     }
 
     /// The listening port, once the server runs.
-    public func port() async -> Int {
-        await withCheckedContinuation { continuation in
-            let port = boundPort.withLock { state -> Int? in
-                if state.port == nil { state.waiters.append(continuation) }
-                return state.port
-            }
-            if let port { continuation.resume(returning: port) }
-        }
-    }
+    public func port() async -> Int { await boundPort.value() }
 
     public func endpoint(for source: SourceID, port: Int) -> String { "ws://127.0.0.1:\(port)/\(source.rawValue)" }
 
@@ -110,15 +103,7 @@ public final class VenueSimulator: Sendable {
                 }
             },
             configuration: .init(address: .hostname("127.0.0.1", port: configuration.port)),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? 0
-                let waiters = self.boundPort.withLock { state in
-                    state.port = port
-                    defer { state.waiters.removeAll() }
-                    return state.waiters
-                }
-                for waiter in waiters { waiter.resume(returning: port) }
-            },
+            onServerRunning: { channel in self.boundPort.set(channel.localAddress?.port ?? 0) },
             logger: logger
         )
         try await app.run()
