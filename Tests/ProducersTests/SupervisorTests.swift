@@ -155,6 +155,16 @@ struct SupervisorTests {
         }
     }
 
+    @Test func serverPingsAreAnsweredSoTheConnectionStays() async throws {
+        try await withPipeline(.binance, simulator: { $0.pingInterval = .milliseconds(300) }) { simulator, supervisor, _ in
+            try await waitUntil { supervisor.counts.ticks >= 10 }
+            try await Task.sleep(for: .seconds(3))  // ten ping periods: an unanswered ping closes the socket
+            #expect(simulator.connections(.binance) == 1)
+            #expect(supervisor.counts.connections == 1)
+            #expect(supervisor.counts.ticks >= 100)
+        }
+    }
+
     @Test func rejectedSubscriptionIsAnErrorEventAndBacksOff() async throws {
         try await withPipeline(.okx, simulator: { $0.rejectSubscriptions = [.okx] }) { simulator, supervisor, topics in
             try await Task.sleep(for: .seconds(3))

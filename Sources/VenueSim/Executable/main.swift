@@ -21,10 +21,13 @@ struct VenueSimCommand: AsyncParsableCommand {
     var reject: String?
     @Option(help: "Send a malformed frame after every N data frames (0: never).")
     var malformedEvery = 0
+    @Option(help: "Seconds between server WebSocket pings (Binance's keepalive; unanswered → disconnect).")
+    var pingSeconds: Double = 20
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port: expected 0-65535") }
         guard rate > 0 else { throw ValidationError("--rate: must be positive") }
+        guard pingSeconds >= 0.05 else { throw ValidationError("--ping-seconds: must be at least 0.05") }
         _ = try Self.parseSources(sources)
         _ = try Self.parseSources(reject)
     }
@@ -44,6 +47,7 @@ struct VenueSimCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.rate = rate
         configuration.malformedEvery = malformedEvery
+        configuration.pingInterval = .milliseconds(Int64(pingSeconds * 1000))
         if let list = try Self.parseSources(sources) { configuration.sources = list }
         if let list = try Self.parseSources(reject) { configuration.rejectSubscriptions = Set(list) }
         var logger = Logger(label: "venue-sim")

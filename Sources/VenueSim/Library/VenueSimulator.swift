@@ -23,6 +23,9 @@ public final class VenueSimulator: Sendable {
         public var rejectSubscriptions: Set<SourceID> = []
         /// A malformed frame after every N data frames (0: never). Default: 0.
         public var malformedEvery = 0
+        /// WebSocket control pings from the server (Binance's keepalive); a client that does not answer
+        /// one before the next is disconnected. Default: 20 s.
+        public var pingInterval: Duration = .seconds(20)
 
         public init() {}
     }
@@ -94,7 +97,7 @@ public final class VenueSimulator: Sendable {
         }
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade { request, _, _ in
+            server: .http1WebSocketUpgrade(configuration: .init(autoPing: .enabled(timePeriod: configuration.pingInterval))) { request, _, _ in
                 let name = (request.path ?? "").split(separator: "/").first.map(String.init) ?? ""
                 guard let source = SourceID(rawValue: name), self.configuration.sources.contains(source),
                       let simulated = SimulatedProtocol(source: source) else { return .dontUpgrade }
