@@ -60,7 +60,7 @@ struct Normalize: ParsableCommand {
         var output: [UInt8] = []
         output.reserveCapacity(1 << 20)
         var lineNumber = 0
-        let reader = LineReader(fileDescriptor: 0)
+        var reader = LineReader(fileDescriptor: 0)
         try reader.forEachLine { line in
             lineNumber += 1
             let now = WallClock.microseconds()

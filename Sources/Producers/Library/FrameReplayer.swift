@@ -42,11 +42,11 @@ public struct FrameReplayer {
             pending.removeAll(keepingCapacity: true)
             try await publisher.flush()
         }
-        // LineReader is synchronous; collect lines into batches and publish between them.
-        var lines: [ArraySlice<UInt8>] = []
-        try LineReader(fileDescriptor: fileDescriptor).forEachLine { lines.append(Array($0)[...]) }
-        for line in lines where !line.isEmpty {
-            pending.append(line)
+        // Streams: at most one batch of lines and one read chunk in memory.
+        var reader = LineReader(fileDescriptor: fileDescriptor)
+        while let line = try reader.nextLine() {
+            guard !line.isEmpty else { continue }
+            pending.append(Array(line)[...])
             if pending.count >= batchFrames { try await drain(&publisher) }
         }
         try await drain(&publisher)

@@ -1,37 +1,59 @@
 import Foundation
 
-/// Reads a file descriptor in large chunks and hands out lines without the newline (a final line without
-/// one included), with no per-line allocation beyond the slice.
+/// Reads a file descriptor in large chunks and hands out lines without the newline (and without a
+/// trailing `\r`); a final line without a newline is included. Memory stays at about one chunk.
 public struct LineReader {
     let fileDescriptor: Int32
     let chunkSize: Int
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var atEnd = false
 
     public init(fileDescriptor: Int32, chunkSize: Int = 1 << 20) {
         self.fileDescriptor = fileDescriptor
         self.chunkSize = chunkSize
     }
 
-    public func forEachLine(_ body: (ArraySlice<UInt8>) throws -> Void) throws {
-        var buffer = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: chunkSize)
+    /// The next line, or `nil` at the end of input.
+    public mutating func nextLine() throws -> ArraySlice<UInt8>? {
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(fileDescriptor, $0.baseAddress, chunkSize) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-            }
-            if count == 0 { break }
-            buffer.append(contentsOf: chunk[0..<count])
-            var start = buffer.startIndex
-            while let newline = buffer[start...].firstIndex(of: 0x0A) {
+            if let newline = buffer[start...].firstIndex(of: 0x0A) {
                 var end = newline
                 if end > start, buffer[end - 1] == 0x0D { end -= 1 }
-                try body(buffer[start..<end])
-                start = newline + 1
+                defer { start = newline + 1 }
+                return buffer[start..<end]
+            }
+            if atEnd {
+                guard start < buffer.count else { return nil }
+                defer { start = buffer.count }
+                return buffer[start...]
             }
             buffer.removeSubrange(..<start)
+            start = 0
+            try fill()
         }
-        if !buffer.isEmpty { try body(buffer[...]) }
+    }
+
+    public mutating func forEachLine(_ body: (ArraySlice<UInt8>) throws -> Void) throws {
+        while let line = try nextLine() { try body(line) }
+    }
+
+    private mutating func fill() throws {
+        let previous = buffer.count
+        buffer.reserveCapacity(previous + chunkSize)
+        var readCount = 0
+        buffer.append(contentsOf: repeatElement(0, count: chunkSize))
+        while true {
+            readCount = buffer.withUnsafeMutableBytes { read(fileDescriptor, $0.baseAddress! + previous, chunkSize) }
+            if readCount < 0 && errno == EINTR { continue }
+            break
+        }
+        guard readCount >= 0 else {
+            buffer.removeSubrange(previous...)
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+        buffer.removeSubrange((previous + readCount)...)
+        if readCount == 0 { atEnd = true }
     }
 }
 
