@@ -166,7 +166,7 @@ let package = Package(
 
         .executableTarget(
             name: "normalize-bench",
-            dependencies: ["Producers", "TickbusMarket"],
+            dependencies: ["Producers", "TickbusMarket", "VenueSim"],
             path: "Benchmarks/NormalizeBench",
             swiftSettings: swiftSettings
         ),

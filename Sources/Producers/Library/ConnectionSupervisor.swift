@@ -173,7 +173,7 @@ public final class ConnectionSupervisor: Service, Sendable {
             self.counters.withLock { $0.connections += 1 }
             await queue.send(.connected)
             await queue.send(.status(.connected, detail: endpoint, time: Self.now()))
-            for frame in adapter.subscribeFrames() {
+            for frame in adapter.subscribeFrames(at: Self.now()) {
                 try await outbound.write(frame.opcode == .text ? .text(String(decoding: frame.bytes, as: UTF8.self)) : .binary(ByteBuffer(bytes: frame.bytes)))
             }
             let connectedAt = ContinuousClock.now

@@ -84,6 +84,8 @@ public protocol VenueAdapter: Sendable {
     var instruments: [Instrument] { get }
     /// Frames to send after connecting, subscribing to best bid/ask and trades of the instruments.
     func subscribeFrames() -> [WebSocketFrame]
+    /// The same for a connection made at `time` (µs), for venues whose requests carry a timestamp.
+    func subscribeFrames(at time: Int64) -> [WebSocketFrame]
     /// Decodes one frame received at `receiveTime` (µs since the epoch).
     func decode(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent]
     /// The same, appending to a buffer the caller reuses (the hot path: no array per frame).
@@ -91,6 +93,8 @@ public protocol VenueAdapter: Sendable {
 }
 
 extension VenueAdapter {
+    public func subscribeFrames(at time: Int64) -> [WebSocketFrame] { subscribeFrames() }
+
     public func decode(_ frame: WebSocketFrame, receiveTime: Int64, into events: inout [VenueEvent]) throws(VenueDecodeError) {
         events.append(contentsOf: try decode(frame, receiveTime: receiveTime))
     }

@@ -4,7 +4,7 @@ public import TickbusMarket
 /// The wire protocol of one simulated source: how it answers client messages and what its data frames
 /// look like (the same shapes the adapters decode; see venues.md).
 public struct SimulatedProtocol: Sendable {
-    public static let supported: [SourceID] = [.binance, .coinbase, .okx, .chainlink]
+    public static let supported: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate]
 
     enum Response {
         case none
@@ -13,9 +13,9 @@ public struct SimulatedProtocol: Sendable {
         case rejectAndClose(String)
     }
 
-    let source: SourceID
+    public let source: SourceID
 
-    init?(source: SourceID) {
+    public init?(source: SourceID) {
         guard Self.supported.contains(source) else { return nil }
         self.source = source
     }
@@ -42,17 +42,35 @@ public struct SimulatedProtocol: Sendable {
             // RTDS sends no acknowledgement: data simply starts.
             if rejecting { return .rejectAndClose(#"{"message":"subscription rejected by venue-sim"}"#) }
             return .reply([], subscribes: true)
+        case .bybit:
+            if text.contains("\"ping\"") { return .reply([#"{"success":true,"ret_msg":"pong","conn_id":"sim","op":"ping"}"#], subscribes: false) }
+            guard text.contains("\"subscribe\"") else { return .none }
+            let id = text.range(of: #""req_id":""#).map { String(text[$0.upperBound...].prefix { $0 != "\"" }) } ?? ""
+            if rejecting { return .rejectAndClose(#"{"success":false,"ret_msg":"error:rejected by venue-sim","conn_id":"sim","req_id":"\#(id)","op":"subscribe"}"#) }
+            return .reply([#"{"success":true,"ret_msg":"subscribe","conn_id":"sim","req_id":"\#(id)","op":"subscribe"}"#], subscribes: true)
+        case .bitget:
+            if text == "ping" { return .reply(["pong"], subscribes: false) }
+            guard text.contains("\"subscribe\"") else { return .none }
+            if rejecting { return .rejectAndClose(#"{"event":"error","code":30001,"msg":"rejected by venue-sim"}"#) }
+            return .reply(["books1", "trade"].map { #"{"event":"subscribe","arg":{"instType":"SPOT","channel":"\#($0)","instId":"BTCUSDT"}}"# }, subscribes: true)
+        case .gate:
+            guard text.contains("\"subscribe\"") else { return .none }
+            let channel = text.contains("spot.trades") ? "spot.trades" : "spot.book_ticker"
+            if rejecting { return .rejectAndClose(#"{"time":0,"channel":"\#(channel)","event":"subscribe","error":{"code":2,"message":"rejected by venue-sim"},"result":null}"#) }
+            return .reply([#"{"time":0,"channel":"\#(channel)","event":"subscribe","error":null,"result":{"status":"success"}}"#], subscribes: true)
         default:
             return .none
         }
     }
 
     /// A data frame quoting `mid` (in cents) and the price text a decoder must reproduce.
-    func dataFrame(mid: Int64, index: Int) -> (frame: String, price: String) {
+    public func dataFrame(mid: Int64, index: Int) -> (frame: String, price: String) {
         let millis = Int64(Date().timeIntervalSince1970 * 1000)
         let bid = Self.dollars(mid - 1), ask = Self.dollars(mid + 1), last = Self.dollars(mid)
         switch source {
         case .binance:
+            // Binance prints every price and quantity with 8 decimals.
+            let (bid, ask, last) = (bid + "000000", ask + "000000", last + "000000")
             if index % 4 == 3 {
                 return (#"{"e":"trade","E":\#(millis),"s":"BTCUSDT","t":\#(index),"p":"\#(last)","q":"0.00100000","T":\#(millis),"m":true,"M":true}"#, last)
             }
@@ -71,6 +89,21 @@ public struct SimulatedProtocol: Sendable {
         case .chainlink:
             let value = last + "1234"
             return (#"{"topic":"crypto_prices_chainlink","type":"update","timestamp":\#(millis + 1200),"connection_id":"sim","payload":{"symbol":"btc/usd","timestamp":\#(millis / 1000 * 1000),"value":\#(value),"full_accuracy_value":"\#(value.replacingOccurrences(of: ".", with: ""))00000000000000"}}"#, value)
+        case .bybit:
+            if index % 4 == 3 {
+                return (#"{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":\#(millis),"data":[{"T":\#(millis),"s":"BTCUSDT","S":"Buy","v":"0.001","p":"\#(last)","L":"PlusTick","i":"\#(index)","BT":false}]}"#, last)
+            }
+            return (#"{"topic":"orderbook.1.BTCUSDT","ts":\#(millis),"type":"snapshot","data":{"s":"BTCUSDT","b":[["\#(bid)","0.5"]],"a":[["\#(ask)","0.4"]],"u":\#(index + 1),"seq":\#(index)},"cts":\#(millis)}"#, bid)
+        case .bitget:
+            if index % 4 == 3 {
+                return (#"{"action":"update","arg":{"instType":"SPOT","channel":"trade","instId":"BTCUSDT"},"data":[{"ts":"\#(millis)","price":"\#(last)","size":"0.01","side":"buy","tradeId":"\#(index)"}],"ts":\#(millis)}"#, last)
+            }
+            return (#"{"action":"snapshot","arg":{"instType":"SPOT","channel":"books1","instId":"BTCUSDT"},"data":[{"asks":[["\#(ask)","0.4"]],"bids":[["\#(bid)","0.5"]],"checksum":0,"seq":\#(index),"ts":"\#(millis)"}],"ts":\#(millis)}"#, bid)
+        case .gate:
+            if index % 4 == 3 {
+                return (#"{"time":\#(millis / 1000),"time_ms":\#(millis),"channel":"spot.trades","event":"update","result":{"id":\#(index),"create_time":\#(millis / 1000),"create_time_ms":"\#(millis).1234","side":"sell","currency_pair":"BTC_USDT","amount":"0.01","price":"\#(last)","range":"1-1"}}"#, last)
+            }
+            return (#"{"time":\#(millis / 1000),"time_ms":\#(millis),"channel":"spot.book_ticker","event":"update","result":{"t":\#(millis),"u":\#(index),"s":"BTC_USDT","b":"\#(bid)","B":"0.5","a":"\#(ask)","A":"0.4"}}"#, bid)
         default:
             return ("", "")
         }
@@ -86,6 +119,9 @@ public struct SimulatedProtocol: Sendable {
         case .binance: #"{"u":1,"s":"BTCUSDT","b":"not-a-number","B":"1","a":"1","A":"1"}"#
         case .okx: #"{"arg":{"channel":"bbo-tbt","instId":"BTC-USDT"},"data":[{"asks":[],"#
         case .coinbase: #"{"type":"ticker","product_id":"BTC-USD","best_bid":"1","best_ask":"2","time":"yesterday"}"#
+        case .bybit: #"{"topic":"orderbook.1.BTCUSDT","ts":1,"data":{"s":"BTCUSDT","b":[["x","1"]],"a":[]}}"#
+        case .bitget: #"{"arg":{"channel":"books1","instId":"BTCUSDT"},"data":[{"asks":[],"bids":[],"ts":"1"}]}"#
+        case .gate: #"{"channel":"spot.trades","event":"update","result":{"currency_pair":"BTC_USDT","price":"1","create_time_ms":"soon"}}"#
         default: #"{"payload":{"symbol":"btc/usd","timestamp":"soon","value":true}}"#
         }
     }

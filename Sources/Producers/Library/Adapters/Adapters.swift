@@ -2,7 +2,7 @@ public import TickbusMarket
 
 /// The adapters this build implements, and each source's default instruments (ARCHITECTURE §2).
 public enum Adapters {
-    public static let implemented: [SourceID] = [.binance, .coinbase, .okx, .chainlink]
+    public static let implemented: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate]
 
     public static func defaultInstruments(for source: SourceID) -> [Instrument] {
         let names: [String] = switch source {
@@ -21,6 +21,9 @@ public enum Adapters {
         case .coinbase: CoinbaseAdapter(instruments: instruments)
         case .okx: OKXAdapter(instruments: instruments)
         case .chainlink: ChainlinkAdapter(instruments: instruments)
+        case .bybit: BybitAdapter(instruments: instruments)
+        case .bitget: BitgetAdapter(instruments: instruments)
+        case .gate: GateAdapter(instruments: instruments)
         default: nil
         }
     }

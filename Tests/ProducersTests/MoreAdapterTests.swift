@@ -1,0 +1,83 @@
+import Testing
+@testable import Producers
+import TickbusMarket
+
+/// Bybit, Bitget and Gate on frames from their documentation (symbols adapted where the example used
+/// another pair), exact values, control messages, and typed rejection of malformed frames.
+@Suite("Venue adapters: Bybit, Bitget, Gate")
+struct MoreAdapterTests {
+    let received: Int64 = 1_700_000_000_123_456
+    func ticks(_ events: [VenueEvent]) -> [Tick] { events.compactMap { if case .tick(let tick) = $0 { tick } else { nil } } }
+    var btc: [Instrument] { [try! Instrument("BTC-USDT")] }
+
+    @Test func bybitOrderbookAndTrades() throws {
+        let adapter = BybitAdapter(instruments: btc)
+        let book = #"{"topic":"orderbook.1.BTCUSDT","ts":1672304484978,"type":"snapshot","data":{"s":"BTCUSDT","b":[["16493.50","0.006"]],"a":[["16611.00","0.029"]],"u":18521288,"seq":7961638724},"cts":1672304484976}"#
+        let quote = try #require(ticks(try adapter.decode(.text(book), receiveTime: received)).first)
+        #expect(quote.bid?.text == "16493.50")
+        #expect(quote.bidSize?.text == "0.006")
+        #expect(quote.ask?.text == "16611.00")
+        #expect(quote.askSize?.text == "0.029")
+        #expect(quote.venueTime == 1_672_304_484_976_000, "matching-engine time cts, not message time ts")
+        let trades = #"{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1672304486868,"data":[{"T":1672304486865,"s":"BTCUSDT","S":"Buy","v":"0.001","p":"16578.50","L":"PlusTick","i":"20f43950-d8dd-5b31-9112-a178eb6023af","BT":false}]}"#
+        let trade = try #require(ticks(try adapter.decode(.text(trades), receiveTime: received)).first)
+        #expect(trade.kind == .trade)
+        #expect(trade.last?.text == "16578.50")
+        #expect(trade.venueTime == 1_672_304_486_865_000)
+        #expect(try adapter.decode(.text(#"{"success":true,"ret_msg":"subscribe","conn_id":"2324d924","req_id":"sub1","op":"subscribe"}"#), receiveTime: received) == [.subscribed("sub1")])
+        #expect(try adapter.decode(.text(#"{"success":true,"ret_msg":"pong","conn_id":"2324d924","op":"ping"}"#), receiveTime: received) == [.pong])
+        #expect(try adapter.decode(.text(#"{"success":false,"ret_msg":"error:handler not found,topic:orderbook.1.XXX","conn_id":"c","req_id":"sub1","op":"subscribe"}"#), receiveTime: received)
+            == [.rejected("subscribe: error:handler not found,topic:orderbook.1.XXX")])
+        #expect(adapter.subscribeFrames() == [.text(#"{"req_id":"sub1","op":"subscribe","args":["orderbook.1.BTCUSDT","publicTrade.BTCUSDT"]}"#)])
+        #expect(throws: VenueDecodeError.self) {
+            try adapter.decode(.text(#"{"topic":"orderbook.1.BTCUSDT","ts":1,"data":{"s":"BTCUSDT","b":[["x","1"]],"a":[]}}"#), receiveTime: received)
+        }
+    }
+
+    @Test func bitgetBooksAndTrades() throws {
+        let adapter = BitgetAdapter(instruments: btc)
+        let book = #"{"action":"snapshot","arg":{"instType":"SPOT","channel":"books1","instId":"BTCUSDT"},"data":[{"asks":[["26274.9","0.0009"]],"bids":[["26274.8","0.0009"]],"checksum":0,"seq":123,"ts":"1695710946294"}],"ts":1695710946294}"#
+        let quote = try #require(ticks(try adapter.decode(.text(book), receiveTime: received)).first)
+        #expect(quote.bid?.text == "26274.8")
+        #expect(quote.ask?.text == "26274.9")
+        #expect(quote.venueTime == 1_695_710_946_294_000)
+        let history = #"{"action":"snapshot","arg":{"instType":"SPOT","channel":"trade","instId":"BTCUSDT"},"data":[{"ts":"1695709835822","price":"26293.4","size":"0.0013","side":"buy","tradeId":"1"}],"ts":1695709835822}"#
+        #expect(ticks(try adapter.decode(.text(history), receiveTime: received)).isEmpty, "the replayed history is not live data")
+        let update = history.replacingOccurrences(of: #""action":"snapshot""#, with: #""action":"update""#)
+        let trade = try #require(ticks(try adapter.decode(.text(update), receiveTime: received)).first)
+        #expect(trade.last?.text == "26293.4")
+        #expect(trade.venueTime == 1_695_709_835_822_000)
+        #expect(try adapter.decode(.text("pong"), receiveTime: received) == [.pong])
+        #expect(try adapter.decode(.text(#"{"event":"subscribe","arg":{"instType":"SPOT","channel":"books1","instId":"BTCUSDT"}}"#), receiveTime: received) == [.subscribed("books1 BTCUSDT")])
+        #expect(try adapter.decode(.text(#"{"event":"error","code":30001,"msg":"instType:SPOT,channel:books9,instId:BTCUSDT doesn't exist"}"#), receiveTime: received)
+            == [.rejected("code 30001: instType:SPOT,channel:books9,instId:BTCUSDT doesn't exist")])
+        #expect(throws: VenueDecodeError.self) {
+            try adapter.decode(.text(#"{"arg":{"channel":"books1","instId":"BTCUSDT"},"data":[{"asks":[],"bids":[],"ts":"1"}]}"#), receiveTime: received)
+        }
+    }
+
+    @Test func gateBookTickerAndTrades() throws {
+        let adapter = GateAdapter(instruments: btc)
+        let book = #"{"time":1606292218,"time_ms":1606292218231,"channel":"spot.book_ticker","event":"update","result":{"t":1606292218213,"u":48733182,"s":"BTC_USDT","b":"19177.79","B":"0.0003341504","a":"19179.38","A":"0.09"}}"#
+        let quote = try #require(ticks(try adapter.decode(.text(book), receiveTime: received)).first)
+        #expect(quote.venueSymbol == "BTC_USDT")
+        #expect(quote.bid?.text == "19177.79")
+        #expect(quote.bidSize?.text == "0.0003341504")
+        #expect(quote.ask?.text == "19179.38")
+        #expect(quote.venueTime == 1_606_292_218_213_000)
+        let trades = #"{"time":1606292218,"time_ms":1606292218231,"channel":"spot.trades","event":"update","result":{"id":309143071,"create_time":1606292218,"create_time_ms":"1606292218213.4578","side":"sell","currency_pair":"BTC_USDT","amount":"16.4700000000","price":"0.4705000000","range":"2390902-2390902"}}"#
+        let trade = try #require(ticks(try adapter.decode(.text(trades), receiveTime: received)).first)
+        #expect(trade.last?.text == "0.4705000000")
+        #expect(trade.venueTime == 1_606_292_218_213_457, "fractional milliseconds kept to the µs, exactly")
+        #expect(try adapter.decode(.text(#"{"time":1606292218,"channel":"spot.book_ticker","event":"subscribe","error":null,"result":{"status":"success"}}"#), receiveTime: received) == [.subscribed("spot.book_ticker")])
+        #expect(try adapter.decode(.text(#"{"time":1606292218,"channel":"spot.trades","event":"subscribe","error":{"code":2,"message":"unknown currency pair XYZ_USDT"},"result":null}"#), receiveTime: received)
+            == [.rejected("spot.trades code 2: unknown currency pair XYZ_USDT")])
+        #expect(try adapter.decode(.text(#"{"time":1,"channel":"spot.pong","event":"","error":null,"result":null}"#), receiveTime: received) == [.pong])
+        #expect(adapter.subscribeFrames(at: 1_760_000_000_500_000).first == .text(#"{"time":1760000000,"channel":"spot.book_ticker","event":"subscribe","payload":["BTC_USDT"]}"#))
+        #expect(GateAdapter.microseconds(fromMilliseconds: Array("12.".utf8)[...]) == 12_000)
+        #expect(GateAdapter.microseconds(fromMilliseconds: Array("1.2.3".utf8)[...]) == nil)
+        #expect(throws: VenueDecodeError.self) {
+            try adapter.decode(.text(#"{"channel":"spot.trades","event":"update","result":{"currency_pair":"BTC_USDT","price":"1","create_time_ms":"soon"}}"#), receiveTime: received)
+        }
+    }
+}
