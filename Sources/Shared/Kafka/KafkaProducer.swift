@@ -294,11 +294,8 @@ public final class KafkaProducer: Service, Sendable {
     public var pendingMessages: Int { Int(rd_kafka_outq_len(client.handle)) }
 
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            while !Task.isCancelled, !Task.isShuttingDownGracefully, pollLoop.isRunning {
-                try? await Task.sleep(for: .milliseconds(200))
-            }
-        } onGracefulShutdown: {}
+        // Delivery reports are served by the poll thread from creation; the service only owns shutdown.
+        try? await gracefulShutdown()
         await shutdown()
     }
 
