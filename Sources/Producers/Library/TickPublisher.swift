@@ -48,13 +48,7 @@ public struct TickPublisher {
     /// Queues a frame that could not be decoded, with the reason.
     public mutating func addDeadLetter(_ frame: WebSocketFrame, reason: String, receiveTime: Int64) {
         deadLetters += 1
-        var value: [UInt8] = []
-        JSONWriter.appendLiteral(#"{"v":1,"source":""#, to: &value)
-        JSONWriter.appendRaw(source.rawValue, to: &value)
-        JSONWriter.appendLiteral(#"","producer":"#, to: &value)
-        JSONWriter.appendString(producerID, to: &value)
-        JSONWriter.appendLiteral(#","conn":"#, to: &value)
-        JSONWriter.appendInteger(Int64(connection), to: &value)
+        var value = envelope()
         JSONWriter.appendLiteral(#","ts_recv":"#, to: &value)
         JSONWriter.appendInteger(receiveTime, to: &value)
         JSONWriter.appendLiteral(#","reason":"#, to: &value)
@@ -69,13 +63,7 @@ public struct TickPublisher {
 
     /// Queues a connection event for `events.status`.
     public mutating func addStatus(_ event: ConnectionEvent, detail: String, time: Int64) {
-        var value: [UInt8] = []
-        JSONWriter.appendLiteral(#"{"v":1,"source":""#, to: &value)
-        JSONWriter.appendRaw(source.rawValue, to: &value)
-        JSONWriter.appendLiteral(#"","producer":"#, to: &value)
-        JSONWriter.appendString(producerID, to: &value)
-        JSONWriter.appendLiteral(#","conn":"#, to: &value)
-        JSONWriter.appendInteger(Int64(connection), to: &value)
+        var value = envelope()
         JSONWriter.appendLiteral(#","event":""#, to: &value)
         JSONWriter.appendRaw(event.rawValue, to: &value)
         JSONWriter.appendLiteral(#"","detail":"#, to: &value)
@@ -86,6 +74,19 @@ public struct TickPublisher {
         JSONWriter.appendInteger(Int64(clamping: sequence), to: &value)
         value.append(UInt8(ascii: "}"))
         batch.append(KafkaProducerMessage(topic: topics.status, key: Array(source.rawValue.utf8), value: value))
+    }
+
+    /// `{"v":1,"source":…,"producer":…,"conn":…` — the start every dead letter and status event shares.
+    private func envelope() -> [UInt8] {
+        var value: [UInt8] = []
+        value.reserveCapacity(256)
+        JSONWriter.appendLiteral(#"{"v":1,"source":""#, to: &value)
+        JSONWriter.appendRaw(source.rawValue, to: &value)
+        JSONWriter.appendLiteral(#"","producer":"#, to: &value)
+        JSONWriter.appendString(producerID, to: &value)
+        JSONWriter.appendLiteral(#","conn":"#, to: &value)
+        JSONWriter.appendInteger(Int64(connection), to: &value)
+        return value
     }
 
     /// Sends what is queued (waiting, never dropping, when the local queue is full).

@@ -79,28 +79,13 @@ public final class KafkaProducer: Service, Sendable {
     @discardableResult
     public func send(_ message: KafkaProducerMessage) async throws -> KafkaMessageID {
         let id = nextMessageID.add(1, ordering: .relaxed).newValue
-        let topic = try topicHandle(message.topic)
-        while true {
-            let generation: UInt64
-            switch state.withLock({ $0.beginSend() }) {
-            case .fail(let error): throw error
-            case .produce(let current): generation = current
-            }
-            let err = produce(message, topic: topic, id: id)
-            if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                metrics.sent.increment()
-                return KafkaMessageID(rawValue: id)
-            }
-            guard err == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
-                throw KafkaError(err, reason: "produce to \(message.topic): \(String(cString: rd_kafka_err2str(err)))")
-            }
-            metrics.queueFullWaits.increment()
-            try await waitForSpace(after: generation)
-        }
+        try await enqueue(message, topic: try topicHandle(message.topic), id: id)
+        metrics.sent.increment()
+        return KafkaMessageID(rawValue: id)
     }
 
-    /// Enqueues messages in order, waiting while the local queue is full; one state check and topic lookup
-    /// per run of same-topic messages instead of per message. Returns the id of the last one.
+    /// Enqueues messages in order, waiting while the local queue is full; one topic lookup per run of
+    /// same-topic messages. Returns the id of the last one.
     ///
     /// - Throws: like ``send(_:)``; messages before the failing one are enqueued.
     @discardableResult
@@ -112,24 +97,29 @@ public final class KafkaProducer: Service, Sendable {
         for message in messages {
             let id = nextMessageID.add(1, ordering: .relaxed).newValue
             if topic?.name != message.topic { topic = (message.topic, try topicHandle(message.topic)) }
-            while true {
-                let generation: UInt64
-                switch state.withLock({ $0.beginSend() }) {
-                case .fail(let error): throw error
-                case .produce(let current): generation = current
-                }
-                let err = produce(message, topic: topic!.handle, id: id)
-                if err == RD_KAFKA_RESP_ERR_NO_ERROR { break }
-                guard err == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
-                    throw KafkaError(err, reason: "produce to \(message.topic): \(String(cString: rd_kafka_err2str(err)))")
-                }
-                metrics.queueFullWaits.increment()
-                try await waitForSpace(after: generation)
-            }
+            try await enqueue(message, topic: topic!.handle, id: id)
             enqueued += 1
             lastID = KafkaMessageID(rawValue: id)
         }
         return lastID
+    }
+
+    /// Produces one message, suspending while librdkafka's queue is full (never dropping).
+    private func enqueue(_ message: KafkaProducerMessage, topic: RDKafkaTopicHandle, id: UInt64) async throws {
+        while true {
+            let generation: UInt64
+            switch state.withLock({ $0.beginSend() }) {
+            case .fail(let error): throw error
+            case .produce(let current): generation = current
+            }
+            let err = produce(message, topic: topic, id: id)
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+            guard err == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
+                throw KafkaError(err, reason: "produce to \(message.topic): \(String(cString: rd_kafka_err2str(err)))")
+            }
+            metrics.queueFullWaits.increment()
+            try await waitForSpace(after: generation)
+        }
     }
 
     /// Enqueues a message and waits for its delivery report.
