@@ -107,10 +107,8 @@ struct Run: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var logger = Logger(label: "producer")
         logger.logLevel = .info
-        let admin = try KafkaAdmin(configuration: client, logger: logger)
-        try await TickPublisher.ensureTopics(admin: admin, source: adapter.source, topics: topics, tickPartitions: partitions)
-        await admin.close()
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: client), logger: logger)
+        let producer = try await KafkaOptions.makeProducer(
+            client: client, source: adapter.source, topics: topics, partitions: partitions, logger: logger)
         let supervisor = ConnectionSupervisor(
             adapter: adapter, configuration: supervision, producer: producer,
             producerID: "\(adapter.source)-\(ProcessInfo.processInfo.hostName)-\(getpid())", logger: logger)
@@ -149,6 +147,16 @@ struct KafkaOptions: ParsableArguments {
         configuration.clientID = "tickbus-producer"
         return (configuration, TopicNames(prefix: topicPrefix ?? environment["TICKBUS_TOPIC_PREFIX"] ?? ""), count)
     }
+
+    /// Creates the source's topics if missing and returns a producer for them.
+    static func makeProducer(
+        client: KafkaConfiguration, source: SourceID, topics: TopicNames, partitions: Int32, logger: Logger
+    ) async throws -> KafkaProducer {
+        let admin = try KafkaAdmin(configuration: client, logger: logger)
+        try await TickPublisher.ensureTopics(admin: admin, source: source, topics: topics, tickPartitions: partitions)
+        await admin.close()
+        return try KafkaProducer(configuration: KafkaProducerConfiguration(client: client), logger: logger)
+    }
 }
 
 struct Replay: AsyncParsableCommand {
@@ -169,10 +177,8 @@ struct Replay: AsyncParsableCommand {
         defer { close(descriptor) }
         var logger = Logger(label: "producer")
         logger.logLevel = .warning
-        let admin = try KafkaAdmin(configuration: client, logger: logger)
-        try await TickPublisher.ensureTopics(admin: admin, source: adapter.source, topics: topics, tickPartitions: partitions)
-        await admin.close()
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: client), logger: logger)
+        let producer = try await KafkaOptions.makeProducer(
+            client: client, source: adapter.source, topics: topics, partitions: partitions, logger: logger)
         var publisher = TickPublisher(
             producer: producer, source: adapter.source, producerID: "\(adapter.source)-replay-\(getpid())", topics: topics)
         publisher.connected()

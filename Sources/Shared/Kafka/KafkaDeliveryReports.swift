@@ -26,7 +26,7 @@ final class BoundedHandoff<Element: Sendable>: @unchecked Sendable {
     private var waiter: CheckedContinuation<Element?, Never>?
     private var finished = false
     private var consumerGone = false
-    private(set) var dropped = 0
+    private var dropped = 0
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
@@ -70,13 +70,7 @@ final class BoundedHandoff<Element: Sendable>: @unchecked Sendable {
                 }
             }
         } onCancel: {
-            condition.lock()
-            consumerGone = true
-            let waiter = self.waiter
-            self.waiter = nil
-            condition.broadcast()
-            condition.unlock()
-            waiter?.resume(returning: nil)
+            end(consumerGone: true)
         }
     }
 
@@ -106,8 +100,19 @@ final class BoundedHandoff<Element: Sendable>: @unchecked Sendable {
 
     /// Ends the sequence after the buffered elements; unblocks a waiting `put`.
     func finish() {
+        end(consumerGone: false)
+    }
+
+    /// Elements dropped because the sequence had ended or its consumer was gone.
+    var droppedCount: Int {
         condition.lock()
-        finished = true
+        defer { condition.unlock() }
+        return dropped
+    }
+
+    private func end(consumerGone gone: Bool) {
+        condition.lock()
+        if gone { consumerGone = true } else { finished = true }
         let waiter = self.waiter
         self.waiter = nil
         condition.broadcast()

@@ -314,6 +314,9 @@ public final class KafkaProducer: Service, Sendable {
         }
         for topic in handles { rd_kafka_topic_destroy(topic.pointer) }
         reports?.finish()
+        if let dropped = reports?.droppedCount, dropped > 0 {
+            logger.warning("delivery reports dropped: nobody was reading them", metadata: ["kafka.dropped": "\(dropped)"])
+        }
         await client.destroy()
     }
 }
