@@ -64,6 +64,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "TickbusCLI",
+            dependencies: [
+                "TickbusKafka", "TickbusMarket",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Shared/CLI",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TickbusMarket",
             path: "Sources/Shared/Market",
             swiftSettings: swiftSettings
@@ -88,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "producer",
             dependencies: [
-                "Producers", "TickbusKafka", "TickbusMarket", "TickbusTelemetry",
+                "Producers", "TickbusCLI", "TickbusKafka", "TickbusMarket", "TickbusTelemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -117,13 +126,25 @@ let package = Package(
         ),
         .target(
             name: "Aggregator",
-            dependencies: ["TickbusKafka", "TickbusMarket"],
+            dependencies: [
+                "TickbusKafka", "TickbusMarket",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Sources/Aggregator/Library",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "aggregator",
-            dependencies: ["Aggregator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Aggregator", "TickbusCLI", "TickbusKafka", "TickbusMarket", "TickbusTelemetry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Sources/Aggregator/Executable",
             swiftSettings: swiftSettings
         ),
@@ -192,6 +213,12 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Tests/ProducersTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AggregatorTests",
+            dependencies: ["Aggregator", "TickbusMarket", "TickbusKafka"],
+            path: "Tests/AggregatorTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,28 +1,31 @@
-import ArgumentParser
 import Aggregator
+import ArgumentParser
+import Foundation
+import TickbusCLI
 
-struct Command: ParsableCommand {
+struct Command: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: AggregatorService.name,
-        abstract: "Tickbus aggregator (1-second snapshots, 15-minute windows, spreads).",
-        subcommands: [Run.self, Replay.self]
+        commandName: "aggregator",
+        abstract: "Tickbus aggregator: 1-second snapshots, 15-minute windows and spreads from ticks.",
+        subcommands: [Replay.self]
     )
 }
 
-struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "aggregator (1-second snapshots, 15-minute windows, spreads): 'run' (not implemented yet, see \(AggregatorService.plannedIn)).")
-
-    func run() throws {
-        throw ValidationError("'aggregator run' is not implemented yet (\(AggregatorService.plannedIn))")
-    }
-}
-
 struct Replay: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "aggregator (1-second snapshots, 15-minute windows, spreads): 'replay' (not implemented yet, see \(AggregatorService.plannedIn)).")
+    static let configuration = CommandConfiguration(
+        abstract: "Tick JSON lines on stdin to snapshot, window and spread JSON lines on stdout (event time only).")
+
+    @OptionGroup var rules: RuleOptions
 
     func run() throws {
-        throw ValidationError("'aggregator replay' is not implemented yet (\(AggregatorService.plannedIn))")
+        let configuration = try rules.configuration()
+        let counters = try AggregatorReplay.run(input: 0, output: 1, configuration: configuration) { message in
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+        }
+        let summary = "ticks \(counters.accepted) accepted, \(counters.late) late, \(counters.unpriced) unpriced, "
+            + "\(counters.invalid) invalid; records: \(counters.snapshots) snapshots, \(counters.windows) windows, \(counters.spreads) spreads\n"
+        FileHandle.standardError.write(Data(summary.utf8))
     }
 }
 
-Command.main()
+await runCommandExitingOnBadSettings(Command.self)

@@ -5,6 +5,7 @@ import Metrics
 import Producers
 import Prometheus
 import ServiceLifecycle
+import TickbusCLI
 import TickbusKafka
 import TickbusMarket
 import TickbusTelemetry
@@ -91,7 +92,7 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let adapter = try options.adapter()
-        let (client, topics, partitions) = try kafka.resolve()
+        let (client, topics, partitions) = try kafka.resolve(clientID: "tickbus-producer")
         let environment = ProcessInfo.processInfo.environment
         var supervision = ConnectionSupervisor.Configuration()
         supervision.endpoint = endpoint ?? environment["TICKBUS_ENDPOINT"]
@@ -99,10 +100,7 @@ struct Run: AsyncParsableCommand {
             throw ValidationError("--endpoint (TICKBUS_ENDPOINT): expected a ws:// or wss:// URL, got '\(url)'")
         }
         supervision.topics = topics
-        let portText = metricsPort ?? environment["TICKBUS_METRICS_PORT"] ?? "9464"
-        guard let port = Int(portText), (0...65535).contains(port) else {
-            throw ValidationError("--metrics-port (TICKBUS_METRICS_PORT): expected 0-65535, got '\(portText)'")
-        }
+        let port = try TickbusCLI.metricsPort(metricsPort, default: 9464)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var logger = Logger(label: "producer")
@@ -122,32 +120,7 @@ struct Run: AsyncParsableCommand {
     }
 }
 
-struct KafkaOptions: ParsableArguments {
-    @Option(help: "Kafka bootstrap servers, comma-separated (env TICKBUS_KAFKA_BROKERS; default 127.0.0.1:19092).")
-    var brokers: String?
-
-    @Option(help: "Prefix of every topic name (env TICKBUS_TOPIC_PREFIX; default none).")
-    var topicPrefix: String?
-
-    @Option(help: "Partitions of ticks.<source> when it is created (env TICKBUS_TICK_PARTITIONS; default 6).")
-    var partitions: String?
-
-    func resolve() throws -> (configuration: KafkaConfiguration, topics: TopicNames, partitions: Int32) {
-        let environment = ProcessInfo.processInfo.environment
-        let servers = (brokers ?? environment["TICKBUS_KAFKA_BROKERS"] ?? "127.0.0.1:19092")
-            .split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-        guard !servers.isEmpty, servers.allSatisfy({ $0.contains(":") }) else {
-            throw ValidationError("--brokers (TICKBUS_KAFKA_BROKERS): expected host:port[,host:port…]")
-        }
-        let partitionText = partitions ?? environment["TICKBUS_TICK_PARTITIONS"] ?? "6"
-        guard let count = Int32(partitionText), (1...1024).contains(count) else {
-            throw ValidationError("--partitions (TICKBUS_TICK_PARTITIONS): expected 1-1024, got '\(partitionText)'")
-        }
-        var configuration = KafkaConfiguration(bootstrapServers: servers)
-        configuration.clientID = "tickbus-producer"
-        return (configuration, TopicNames(prefix: topicPrefix ?? environment["TICKBUS_TOPIC_PREFIX"] ?? ""), count)
-    }
-
+extension KafkaOptions {
     /// Creates the source's topics if missing and returns a producer for them.
     static func makeProducer(
         client: KafkaConfiguration, source: SourceID, topics: TopicNames, partitions: Int32, logger: Logger
@@ -171,7 +144,7 @@ struct Replay: AsyncParsableCommand {
 
     func run() async throws {
         let adapter = try options.adapter()
-        let (client, topics, partitions) = try kafka.resolve()
+        let (client, topics, partitions) = try kafka.resolve(clientID: "tickbus-producer")
         let descriptor = open(file, O_RDONLY)
         guard descriptor >= 0 else { throw ValidationError("--file: cannot open '\(file)': \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
@@ -190,21 +163,4 @@ struct Replay: AsyncParsableCommand {
     }
 }
 
-// Bad settings exit 2 (not ArgumentParser's 64) with a message naming the setting.
-func runCommand() async {
-    do {
-        var command = try Command.parseAsRoot()
-        if var asyncCommand = command as? any AsyncParsableCommand {
-            try await asyncCommand.run()
-        } else {
-            try command.run()
-        }
-    } catch {
-        let code = Command.exitCode(for: error)
-        if code == .success { Command.exit(withError: error) }
-        FileHandle.standardError.write(Data((Command.fullMessage(for: error) + "\n").utf8))
-        exit(code == .validationFailure ? 2 : code.rawValue)
-    }
-}
-
-await runCommand()
+await runCommandExitingOnBadSettings(Command.self)

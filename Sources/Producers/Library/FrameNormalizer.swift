@@ -1,5 +1,5 @@
 import Foundation
-public import TickbusMarket
+import TickbusMarket
 
 /// `producer normalize`: raw frames, one per line (`b64:` + base64 for binary frames), to tick JSON lines.
 /// Bad frames are reported, never fatal. Sequence numbers count ticks from 1; connection is 0.

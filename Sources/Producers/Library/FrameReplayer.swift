@@ -1,6 +1,6 @@
 import Foundation
 public import TickbusKafka
-public import TickbusMarket
+import TickbusMarket
 
 /// `producer replay`: a raw-frame file (one frame per line) decoded and published as fast as the broker
 /// takes it; undecodable lines go to the dead-letter topic. Receive time is the replay's wall clock.

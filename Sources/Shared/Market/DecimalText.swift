@@ -21,13 +21,21 @@ public struct DecimalText: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 
-    /// The nearest `Double`: exact fast path when the digits form an integer below 2^53 with at most 22
-    /// decimals (both operands exact, one correctly rounded division); the standard library's parser else.
+    /// The nearest `Double` (see ``double(parsing:)``).
     public var doubleValue: Double {
+        var text = text
+        return text.withUTF8 { Self.double(parsing: $0) }
+    }
+
+    /// The nearest `Double` to a JSON number's text: exact fast path when the digits form an integer below
+    /// 2^53 with at most 22 decimals (both operands exact, one correctly rounded division); the standard
+    /// library's parser else. `nan` when the text is not a number.
+    @inlinable
+    public static func double(parsing bytes: UnsafeBufferPointer<UInt8>) -> Double {
         var mantissa: UInt64 = 0
         var digits = 0, decimals = 0
         var negative = false, afterPoint = false, simple = true
-        for byte in text.utf8 {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "-"): negative = true
             case UInt8(ascii: "."): afterPoint = true
@@ -35,27 +43,28 @@ public struct DecimalText: Sendable, Hashable, CustomStringConvertible {
                 if mantissa == 0 && byte == UInt8(ascii: "0") && !afterPoint { continue }
                 digits += 1
                 if digits > 19 { simple = false; break }
-                mantissa = mantissa * 10 + UInt64(byte - UInt8(ascii: "0"))
+                mantissa = mantissa &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
                 if afterPoint { decimals += 1 }
             default: simple = false  // exponent
             }
             if !simple { break }
         }
         if simple, mantissa < (1 << 53), decimals <= 22 {
-            let value = Double(mantissa) / Self.powersOfTen[decimals]
+            let value = Double(mantissa) / powersOfTen[decimals]
             return negative ? -value : value
         }
-        return Double(text) ?? .nan
+        return Double(String(decoding: bytes, as: UTF8.self)) ?? .nan
     }
 
-    private static let powersOfTen: [Double] = (0...22).map { exponent in
+    @usableFromInline
+    static let powersOfTen: [Double] = (0...22).map { exponent in
         var value = 1.0
         for _ in 0..<exponent { value *= 10 }
         return value
     }
 
     /// JSON number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let count = bytes.count
         var index = 0
         @inline(__always) func isDigit(_ position: Int) -> Bool {

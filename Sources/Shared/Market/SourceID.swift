@@ -8,6 +8,24 @@ public enum SourceID: String, Sendable, Hashable, CaseIterable, Comparable, Cust
 
     public var description: String { rawValue }
 
+    /// Position in `allCases` (0..<11), for per-source tables on hot paths.
+    @inlinable
+    public var index: Int {
+        switch self {
+        case .chainlink: 0
+        case .binance: 1
+        case .coinbase: 2
+        case .upbit: 3
+        case .okx: 4
+        case .bybit: 5
+        case .bitget: 6
+        case .gate: 7
+        case .kucoin: 8
+        case .mexc: 9
+        case .htx: 10
+        }
+    }
+
     /// Pairs and spreads order sources by id (`a < b`), so comparison is on the raw value.
     public static func < (lhs: SourceID, rhs: SourceID) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Producers
+import TickbusMarket
 
 @Suite("Line reader")
 struct LineReaderTests {

@@ -1,0 +1,69 @@
+@testable import Aggregator
+import Testing
+import TickbusMarket
+
+@Suite("Spreads and lateness (ARCHITECTURE §4)")
+struct SpreadAndLatenessTests {
+    @Test("one spread per unordered pair and second, a < b by source id, native diff only for equal quotes")
+    func pairOrdering() {
+        let ticks = [
+            quote(.coinbase, "USDT-USD", at: 3.0, bid: "1", ask: "1"),
+            trade(.okx, "BTC-USDT", at: 3.1, last: "100010"),
+            trade(.coinbase, "BTC-USD", at: 3.2, last: "100000"),
+            trade(.binance, "BTC-USDT", at: 3.3, last: "100020"),
+        ]
+        let spreads = aggregate(ticks).records.spreads.filter { $0.second == micros(3) && $0.base == "BTC" }
+        #expect(spreads.map { "\($0.a)-\($0.b)" }.sorted() == ["binance-coinbase", "binance-okx", "coinbase-okx"])
+        let binanceOKX = spreads.first { $0.a == .binance && $0.b == .okx }!
+        #expect(binanceOKX.diff == 10 && binanceOKX.diffUSD == 10)
+        #expect(binanceOKX.basisPoints == (100_020.0 / 100_010.0 - 1) * 10_000)
+        let binanceCoinbase = spreads.first { $0.a == .binance && $0.b == .coinbase }!
+        #expect(binanceCoinbase.diff == nil)
+        #expect(binanceCoinbase.diffUSD == 100_020 - 100_000)
+        #expect(binanceCoinbase.aAgeMilliseconds == 700 && binanceCoinbase.bAgeMilliseconds == 800)
+        #expect(!binanceCoinbase.fxAssumed)
+    }
+
+    @Test("a tick for a second already final is late and ignored; within the lateness it counts")
+    func lateTicks() {
+        let ticks = [
+            trade(.binance, "BTC-USDT", at: 100.5, last: "1"),
+            trade(.binance, "BTC-USDT", at: 104.0, last: "2"),  // clock 104: seconds ≤ 101 final for venues
+            trade(.binance, "BTC-USDT", at: 101.9, last: "3"),  // late
+            trade(.binance, "BTC-USDT", at: 102.1, last: "4"),  // second 102 is final at 105: in time
+            trade(.chainlink, "BTC-USD", at: 99.5, last: "5"),  // chainlink's 99 is final at 105: in time
+        ]
+        let (records, counters) = aggregate(ticks)
+        #expect(counters.late == 1 && counters.lateBySource[SourceID.binance.index] == 1)
+        #expect(counters.accepted == 4)
+        #expect(records.snapshot(.binance, "BTC-USDT", second: 101)!.price == 1)
+        #expect(records.snapshot(.binance, "BTC-USDT", second: 102)!.price == 4)
+        #expect(records.snapshot(.chainlink, "BTC-USD", second: 99)!.price == 5)
+    }
+
+    @Test("a late first tick of a new stream does not create it")
+    func lateNewStream() {
+        let ticks = [
+            trade(.binance, "BTC-USDT", at: 110, last: "1"),
+            trade(.okx, "BTC-USDT", at: 100, last: "2"),
+        ]
+        let (records, counters) = aggregate(ticks)
+        #expect(counters.late == 1)
+        #expect(records.snapshots(.okx, "BTC-USDT").isEmpty)
+    }
+
+    @Test("ticks without a price are ignored; malformed lines are invalid, never fatal")
+    func unpricedAndInvalid() {
+        var engine = AggregationEngine()
+        let unpriced = Tick(source: .binance, instrument: try! Instrument("BTC-USDT"), venueSymbol: "btcusdt", kind: .quote,
+                            bid: DecimalText("1"), venueTime: micros(1), receiveTime: micros(1))
+        #expect(engine.ingest(unpriced) == .unpriced)
+        for bad in [#"{"v":1,"source":"nowhere","instrument":"BTC-USDT","ts_recv":1}"#, "{", #"{"v":2}"#,
+                    #"{"v":1,"source":"okx","instrument":"btc_usdt","last":1,"ts_recv":1}"#,
+                    #"{"v":1,"source":"okx","instrument":"BTC-USDT","last":1.2.3,"ts_recv":1}"#] {
+            let outcome = Array(bad.utf8).withUnsafeBufferPointer { engine.ingest(line: $0) }
+            guard case .invalid = outcome else { Issue.record("accepted \(bad)"); continue }
+        }
+        #expect(engine.counters.invalid == 5 && engine.counters.accepted == 0)
+    }
+}
