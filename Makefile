@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 
-.PHONY: all build test bootstrap services services-stop services-status bench-kafka bench-normalize run clean
+.PHONY: all build test bootstrap services services-stop services-status bench-kafka bench-normalize bench-aggregate run clean
 
 all: build
 
@@ -40,3 +40,9 @@ clean:
 # Adapter decode + tick encode throughput per source (see docs/benchmarks.md).
 bench-normalize: bootstrap
 	./scripts/bench-normalize
+
+# `aggregator replay` ticks/s and peak memory on 1M and 3M generated ticks (see docs/benchmarks.md).
+bench-aggregate: bootstrap
+	$(SWIFT) build -c release --product aggregator
+	$(SWIFT) build -c release --product aggregate-bench
+	.build/release/aggregate-bench $${TICKS:-1000000}

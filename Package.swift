@@ -192,6 +192,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "aggregate-bench",
+            dependencies: ["TickbusMarket"],
+            path: "Benchmarks/AggregateBench",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests (mirror the source targets)
 
         .testTarget(

@@ -23,9 +23,17 @@ struct Replay: ParsableCommand {
             FileHandle.standardError.write(Data((message + "\n").utf8))
         }
         let summary = "ticks \(counters.accepted) accepted, \(counters.late) late, \(counters.unpriced) unpriced, "
-            + "\(counters.invalid) invalid; records: \(counters.snapshots) snapshots, \(counters.windows) windows, \(counters.spreads) spreads\n"
+            + "\(counters.invalid) invalid; records: \(counters.snapshots) snapshots, \(counters.windows) windows, "
+            + "\(counters.spreads) spreads; peak memory \(peakResidentKiB()) KiB\n"
         FileHandle.standardError.write(Data(summary.utf8))
     }
+}
+
+/// VmHWM of this process image (not inherited across exec, unlike getrusage's ru_maxrss).
+func peakResidentKiB() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return -1 }
+    return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? -1
 }
 
 await runCommandExitingOnBadSettings(Command.self)

@@ -37,6 +37,41 @@ public enum TickScanner {
     private static let sourceNames: [(bytes: [UInt8], id: SourceID)] = SourceID.allCases.map { (Array($0.rawValue.utf8), $0) }
 
     public static func scan(_ line: UnsafeBufferPointer<UInt8>) throws(TickScanError) -> ScannedTick {
+        if let tick = scanCanonical(line) { return tick }
+        return try scanAnyOrder(line)
+    }
+
+    /// The layout ``TickCodec`` writes (every producer's), checked literal by literal; `nil` on any
+    /// difference, and the general scanner decides.
+    static func scanCanonical(_ line: UnsafeBufferPointer<UInt8>) -> ScannedTick? {
+        var cursor = Cursor(bytes: line)
+        guard cursor.expect(#"{"v":1,"source":""#), let sourceRange = cursor.plainString(),
+              let source = sourceID(line, sourceRange),
+              cursor.expect(#","instrument":""#), let instrument = cursor.plainString(),
+              cursor.expect(#","venue_symbol":""#), cursor.plainString() != nil,
+              cursor.expect(#","kind":""#), cursor.plainString() != nil,
+              cursor.expect(#","bid":"#), let bid = cursor.plainDecimal(),
+              cursor.expect(#","bid_size":"#), cursor.skipNumberOrNull(),
+              cursor.expect(#","ask":"#), let ask = cursor.plainDecimal(),
+              cursor.expect(#","ask_size":"#), cursor.skipNumberOrNull(),
+              cursor.expect(#","last":"#), let last = cursor.plainDecimal()
+        else { return nil }
+        if cursor.expect(#","exact":""#) { guard cursor.plainString() != nil else { return nil } }
+        guard cursor.expect(#","ts_venue":"#), let venueTime = cursor.plainInteger(),
+              cursor.expect(#","ts_recv":"#), let receiveTime = cursor.plainInteger(), let receiveTime,
+              cursor.expect(#","conn":"#), cursor.skipNumberOrNull(),
+              cursor.expect(#","seq":"#), let sequence = cursor.plainInteger(), let sequence,
+              cursor.expect(#","producer":""#), cursor.plainString() != nil,
+              cursor.take(UInt8(ascii: "}"))
+        else { return nil }
+        cursor.skipSpace()
+        guard cursor.atEnd else { return nil }
+        return ScannedTick(
+            source: source, instrumentRange: instrument, bid: bid, ask: ask, last: last,
+            venueTime: venueTime, receiveTime: receiveTime, sequence: sequence)
+    }
+
+    static func scanAnyOrder(_ line: UnsafeBufferPointer<UInt8>) throws(TickScanError) -> ScannedTick {
         var cursor = Cursor(bytes: line)
         var version: Int64?
         var source: SourceID?
@@ -147,6 +182,70 @@ private struct Cursor {
             default: return
             }
         }
+    }
+
+    // MARK: Canonical layout (no throwing, no escapes)
+
+    @inline(__always)
+    mutating func expect(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard position + count <= bytes.count, memoryEqual(literal.utf8Start, bytes.baseAddress! + position, count) else { return false }
+        position += count
+        return true
+    }
+
+    /// Content up to the closing quote (consumed); `nil` if the string has an escape or never ends.
+    @inline(__always)
+    mutating func plainString() -> Range<Int>? {
+        let start = position
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                position += 1
+                return start..<(position - 1)
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+            position += 1
+        }
+        return nil
+    }
+
+    /// A number (`.some(value)`) or `null` (`.some(nil)`); `nil` when neither.
+    @inline(__always)
+    mutating func plainDecimal() -> Double?? {
+        if expect("null") { return .some(nil) }
+        let start = position
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") { break }
+            position += 1
+        }
+        let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
+        guard DecimalText.isValid(slice) else { return nil }
+        return .some(DecimalText.double(parsing: slice))
+    }
+
+    /// Steps over a value the aggregator does not use (sizes, connection id); the sink validates them.
+    @inline(__always)
+    mutating func skipNumberOrNull() -> Bool {
+        let start = position
+        while position < bytes.count, bytes[position] != UInt8(ascii: ","), bytes[position] != UInt8(ascii: "}") { position += 1 }
+        return position > start
+    }
+
+    @inline(__always)
+    mutating func plainInteger() -> Int64?? {
+        if expect("null") { return .some(nil) }
+        let start = position
+        var result: Int64 = 0
+        while position < bytes.count {
+            let digit = bytes[position] &- UInt8(ascii: "0")
+            guard digit < 10 else { break }
+            guard position - start < 18 else { return nil }
+            result = result &* 10 &+ Int64(digit)
+            position += 1
+        }
+        return position > start ? .some(result) : nil
     }
 
     @inline(__always)

@@ -50,17 +50,13 @@ public struct DecimalText: Sendable, Hashable, CustomStringConvertible {
             if !simple { break }
         }
         if simple, mantissa < (1 << 53), decimals <= 22 {
-            let value = Double(mantissa) / powersOfTen[decimals]
+            // 10^k is exact for k ≤ 22, and so is every partial product: no table (a global costs a lazy-init check).
+            var divisor = 1.0
+            for _ in 0..<decimals { divisor *= 10 }
+            let value = Double(mantissa) / divisor
             return negative ? -value : value
         }
         return Double(String(decoding: bytes, as: UTF8.self)) ?? .nan
-    }
-
-    @usableFromInline
-    static let powersOfTen: [Double] = (0...22).map { exponent in
-        var value = 1.0
-        for _ in 0..<exponent { value *= 10 }
-        return value
     }
 
     /// JSON number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.

@@ -17,7 +17,7 @@ public struct LineReader {
     /// The next line, or `nil` at the end of input.
     public mutating func nextLine() throws -> ArraySlice<UInt8>? {
         while true {
-            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+            if let newline = indexOfNewline() {
                 var end = newline
                 if end > start, buffer[end - 1] == 0x0D { end -= 1 }
                 defer { start = newline + 1 }
@@ -31,6 +31,16 @@ public struct LineReader {
             buffer.removeSubrange(..<start)
             start = 0
             try fill()
+        }
+    }
+
+    /// `memchr` instead of `firstIndex(of:)`: the generic search is a byte loop, a tenth of replay's time.
+    private func indexOfNewline() -> Int? {
+        guard start < buffer.count else { return nil }
+        return buffer.withUnsafeBufferPointer { bytes in
+            memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start).map {
+                UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - bytes.baseAddress!
+            }
         }
     }
 
