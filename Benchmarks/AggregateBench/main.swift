@@ -33,7 +33,7 @@ func generate(count: Int, to path: String) throws {
     var time: Int64 = 1_800_000_000_000_000 - 60_000_000
     var sequence: UInt64 = 0
     var random = SystemRandomNumberGenerator()
-    FileManager.default.createFile(atPath: path, contents: nil)
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     var buffer: [UInt8] = []
     buffer.reserveCapacity(1 << 22)

@@ -1,14 +1,53 @@
 import Aggregator
 import ArgumentParser
 import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
 import TickbusCLI
+import TickbusTelemetry
 
 struct Command: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aggregator",
         abstract: "Tickbus aggregator: 1-second snapshots, 15-minute windows and spreads from ticks.",
-        subcommands: [Replay.self]
+        subcommands: [Run.self, Replay.self]
     )
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Consume ticks.* as group 'aggregator'; publish snapshots.1s, windows.15m and spreads.1s.")
+
+    @OptionGroup var rules: RuleOptions
+    @OptionGroup var kafka: KafkaOptions
+
+    @Option(help: "Consumer group (env TICKBUS_AGGREGATOR_GROUP; default aggregator).")
+    var group: String?
+
+    @Option(help: "Port of /metrics, /livez, /readyz on 127.0.0.1; 0 picks a free one (env TICKBUS_METRICS_PORT; default 9465).")
+    var metricsPort: String?
+
+    func run() async throws {
+        var service = AggregatorService.Configuration()
+        service.rules = try rules.configuration()
+        let (client, topics, partitions) = try kafka.resolve(clientID: "tickbus-aggregator")
+        service.topics = topics
+        service.outputPartitions = partitions
+        service.groupID = group ?? ProcessInfo.processInfo.environment["TICKBUS_AGGREGATOR_GROUP"] ?? "aggregator"
+        let port = try TickbusCLI.metricsPort(metricsPort, default: 9465)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var logger = Logger(label: "aggregator")
+        logger.logLevel = .info
+        let aggregator = AggregatorService(configuration: service, client: client, logger: logger)
+        let probes = ProbeServer(configuration: .init(port: port), registry: registry, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [probes, aggregator, ReadinessGate(probes: probes)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
 }
 
 struct Replay: ParsableCommand {

@@ -15,6 +15,8 @@ public struct AggregationEngine: Sendable {
         case unpriced
         /// For a second that was already final.
         case late
+        /// Event time beyond the caller's bound (a venue clock far ahead would otherwise drag the clock along).
+        case future
         case invalid(String)
     }
 
@@ -23,6 +25,7 @@ public struct AggregationEngine: Sendable {
         public var unpriced = 0
         public var late = 0
         public var invalid = 0
+        public var future = 0
         public var lateBySource = Array(repeating: 0, count: SourceID.allCases.count)
         public var snapshots = 0
         public var windows = 0
@@ -33,6 +36,9 @@ public struct AggregationEngine: Sendable {
     /// µs since the epoch; `.min` before the first tick.
     public private(set) var clock: Int64 = .min
     public private(set) var counters = Counters()
+    /// Windows starting earlier are not published: after a rebuild that began reading at this time, their
+    /// open may not have been seen. Default: none suppressed.
+    public var suppressWindowsBefore: Int64 = .min
     private var records: [AggregateRecord] = []
 
     private let carryLimit: Int64
@@ -84,14 +90,15 @@ public struct AggregationEngine: Sendable {
 
     // MARK: Input
 
-    /// Reads a tick's JSON and folds it in; advances the clock to its event time.
-    public mutating func ingest(line: UnsafeBufferPointer<UInt8>) -> Outcome {
-        ingest(line: line, reference: false)
+    /// Reads a tick's JSON and folds it in; advances the clock to its event time. Ticks whose event time is
+    /// after `notAfter` are refused as ``Outcome/future``.
+    public mutating func ingest(line: UnsafeBufferPointer<UInt8>, notAfter: Int64 = .max) -> Outcome {
+        ingest(line: line, reference: false, notAfter: notAfter)
     }
 
     /// A tick from the FX side input: values FX legs only, never moves the clock, never published.
     public mutating func ingestReference(line: UnsafeBufferPointer<UInt8>) -> Outcome {
-        ingest(line: line, reference: true)
+        ingest(line: line, reference: true, notAfter: .max)
     }
 
     public mutating func ingest(_ tick: Tick) -> Outcome {
@@ -105,11 +112,15 @@ public struct AggregationEngine: Sendable {
         }
     }
 
-    private mutating func ingest(line: UnsafeBufferPointer<UInt8>, reference: Bool) -> Outcome {
+    private mutating func ingest(line: UnsafeBufferPointer<UInt8>, reference: Bool, notAfter: Int64) -> Outcome {
         let tick: ScannedTick
         do { tick = try TickScanner.scan(line) } catch {
             counters.invalid += 1
             return .invalid(error.description)
+        }
+        guard tick.eventTime <= notAfter else {
+            counters.future += 1
+            return .future
         }
         return ingest(
             source: tick.source, instrument: UnsafeBufferPointer(rebasing: line[tick.instrumentRange]), price: tick.price,
@@ -331,6 +342,7 @@ public struct AggregationEngine: Sendable {
     }
 
     private mutating func emitWindow(of index: Int, _ window: WindowState, asOf: Int64, resolvedBy bucket: SecondBucket?) {
+        guard window.start >= suppressWindowsBefore else { return }
         let stream = streams[index]
         records.append(.window(WindowRecord(
             source: stream.source, instrument: stream.instrument, windowStart: window.start,

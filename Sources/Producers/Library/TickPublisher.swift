@@ -3,9 +3,10 @@ import Logging
 public import TickbusKafka
 public import TickbusMarket
 
-/// Publishes what adapters decode: ticks to `ticks.<source>` keyed by instrument (gap-free `seq` per
-/// producer instance), undecodable frames to `dlq.producer` with their raw bytes, and connection events to
-/// `events.status`. Not thread-safe: one publisher per connection loop.
+/// Publishes what adapters decode: ticks to `ticks.<source>` (gap-free `seq` per producer instance), keyed by
+/// base asset so BTC-USD, BTC-USDT and BTC-KRW of every source share a partition number and one aggregator
+/// instance sees every leg of a spread (docs/aggregator.md); undecodable frames to `dlq.producer` with their raw
+/// bytes; connection events to `events.status`. Not thread-safe: one publisher per connection loop.
 public struct TickPublisher {
     public let source: SourceID
     public let producerID: String
@@ -41,7 +42,7 @@ public struct TickPublisher {
             scratch.removeAll(keepingCapacity: true)
             TickCodec.encode(tick, into: &scratch)
             batch.append(KafkaProducerMessage(
-                topic: topics.ticks(source), key: Array(tick.instrument.description.utf8), value: scratch))
+                topic: topics.ticks(source), key: Array(tick.instrument.base.utf8), value: scratch))
         }
     }
 
