@@ -224,7 +224,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AggregatorTests",
-            dependencies: ["Aggregator", "TickbusMarket", "TickbusKafka"],
+            dependencies: [
+                "Aggregator", "TickbusMarket", "TickbusKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/AggregatorTests",
             swiftSettings: swiftSettings
         ),

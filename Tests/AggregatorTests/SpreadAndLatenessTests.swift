@@ -67,3 +67,26 @@ struct SpreadAndLatenessTests {
         #expect(engine.counters.invalid == 5 && engine.counters.accepted == 0)
     }
 }
+
+@Suite("Caller-owned clock (run while catching up)")
+struct CallerClockTests {
+    @Test("ticks far ahead of the clock wait in a grown ring and come out complete once the clock arrives")
+    func pendingRingGrows() {
+        var engine = AggregationEngine()
+        // 100 s of one partition read before the clock moves (another partition is still behind).
+        for offset in stride(from: 0.5, to: 100, by: 1.0) {
+            let line = TickCodec.encode(trade(.binance, "BTC-USDT", at: offset, last: String(Int(offset) + 1)))
+            #expect(line.withUnsafeBufferPointer { engine.ingest(line: $0, movesClock: false) } == .accepted)
+        }
+        // The slow partition: a chainlink tick from second 3 is not late, the clock never passed it.
+        let slow = TickCodec.encode(trade(.chainlink, "BTC-USD", at: 3.2, last: "7"))
+        #expect(slow.withUnsafeBufferPointer { engine.ingest(line: $0, movesClock: false) } == .accepted)
+        #expect(engine.takeRecords().isEmpty)
+        engine.advanceClock(to: micros(99.5))
+        engine.finish()
+        let records = engine.takeRecords()
+        #expect(records.snapshots(.binance, "BTC-USDT").map(\.price) == (1...100).map(Double.init))
+        #expect(records.snapshot(.chainlink, "BTC-USD", second: 3)?.price == 7)
+        #expect(engine.counters.late == 0)
+    }
+}

@@ -40,7 +40,7 @@ struct Run: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var logger = Logger(label: "aggregator")
-        logger.logLevel = .info
+        logger.logLevel = ProcessInfo.processInfo.environment["TICKBUS_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let aggregator = AggregatorService(configuration: service, client: client, logger: logger)
         let probes = ProbeServer(configuration: .init(port: port), registry: registry, logger: logger)
         let group = ServiceGroup(configuration: .init(

@@ -26,6 +26,8 @@ public struct AggregationEngine: Sendable {
         public var late = 0
         public var invalid = 0
         public var future = 0
+        /// FX side-input ticks folded into the reference streams.
+        public var reference = 0
         public var lateBySource = Array(repeating: 0, count: SourceID.allCases.count)
         public var snapshots = 0
         public var windows = 0
@@ -92,13 +94,19 @@ public struct AggregationEngine: Sendable {
 
     /// Reads a tick's JSON and folds it in; advances the clock to its event time. Ticks whose event time is
     /// after `notAfter` are refused as ``Outcome/future``.
-    public mutating func ingest(line: UnsafeBufferPointer<UInt8>, notAfter: Int64 = .max) -> Outcome {
-        ingest(line: line, reference: false, notAfter: notAfter)
+    ///
+    /// With `movesClock: false` the caller owns the clock (``advanceClock(to:)``): `run` holds it at the
+    /// slowest partition's event time while catching up, since partitions are not read in time order.
+    public mutating func ingest(line: UnsafeBufferPointer<UInt8>, notAfter: Int64 = .max, movesClock: Bool = true) -> Outcome {
+        ingest(line: line, reference: false, notAfter: notAfter, movesClock: movesClock)
     }
+
+    /// Event time of the last tick read (any outcome but invalid).
+    public private(set) var lastEventTime: Int64 = .min
 
     /// A tick from the FX side input: values FX legs only, never moves the clock, never published.
     public mutating func ingestReference(line: UnsafeBufferPointer<UInt8>) -> Outcome {
-        ingest(line: line, reference: true, notAfter: .max)
+        ingest(line: line, reference: true, notAfter: .max, movesClock: false)
     }
 
     public mutating func ingest(_ tick: Tick) -> Outcome {
@@ -108,16 +116,17 @@ public struct AggregationEngine: Sendable {
                 source: tick.source, instrument: UnsafeBufferPointer(instrument), price: tick.price,
                 bid: tick.bid?.doubleValue, ask: tick.ask?.doubleValue,
                 order: TickOrder(eventTime: tick.eventTime, receiveTime: tick.receiveTime, sequence: Int64(clamping: tick.sequence)),
-                reference: false)
+                reference: false, movesClock: true)
         }
     }
 
-    private mutating func ingest(line: UnsafeBufferPointer<UInt8>, reference: Bool, notAfter: Int64) -> Outcome {
+    private mutating func ingest(line: UnsafeBufferPointer<UInt8>, reference: Bool, notAfter: Int64, movesClock: Bool) -> Outcome {
         let tick: ScannedTick
         do { tick = try TickScanner.scan(line) } catch {
             counters.invalid += 1
             return .invalid(error.description)
         }
+        lastEventTime = tick.eventTime
         guard tick.eventTime <= notAfter else {
             counters.future += 1
             return .future
@@ -126,12 +135,12 @@ public struct AggregationEngine: Sendable {
             source: tick.source, instrument: UnsafeBufferPointer(rebasing: line[tick.instrumentRange]), price: tick.price,
             bid: tick.bid, ask: tick.ask,
             order: TickOrder(eventTime: tick.eventTime, receiveTime: tick.receiveTime, sequence: tick.sequence),
-            reference: reference)
+            reference: reference, movesClock: movesClock)
     }
 
     private mutating func ingest(
         source: SourceID, instrument: UnsafeBufferPointer<UInt8>, price: Double?, bid: Double?, ask: Double?,
-        order: TickOrder, reference: Bool
+        order: TickOrder, reference: Bool, movesClock: Bool
     ) -> Outcome {
         guard let price, price.isFinite, price > 0 else {
             counters.unpriced += 1
@@ -145,7 +154,7 @@ public struct AggregationEngine: Sendable {
             index = created
         }
         guard let index else { return .unpriced }
-        if !reference && order.eventTime > clock { advanceClock(to: order.eventTime) }
+        if movesClock && order.eventTime > clock { advanceClock(to: order.eventTime) }
         guard second > streams[index].lastFinal else {
             counters.late += 1
             counters.lateBySource[source.index] += 1
@@ -153,7 +162,7 @@ public struct AggregationEngine: Sendable {
         }
         streams[index].add(second: second, order: order, price: price, bid: bid, ask: ask)
         nextInstant = min(nextInstant, streams[index].nextFinalInstant)
-        counters.accepted += 1
+        if reference { counters.reference += 1 } else { counters.accepted += 1 }
         return .accepted
     }
 

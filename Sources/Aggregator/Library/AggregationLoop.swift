@@ -12,6 +12,9 @@ struct AggregationLoop {
     /// High watermarks at the last rebuild: until reached, the clock follows event time only.
     private var catchUpTargets: [KafkaTopicPartition: Int64] = [:]
     private(set) var catchingUp = true
+    /// Highest event time read per partition: while catching up, the clock is the lowest of these among
+    /// partitions still behind (Kafka hands out partitions in batches, not in time order).
+    private var partitionEventTimes: [KafkaTopicPartition: Int64] = [:]
     /// Positions when the clock entered each second: committable once that second is final everywhere.
     private var checkpoints: [(second: Int64, positions: [KafkaTopicPartition: Int64])] = []
     private var lastCommit = ContinuousClock.now
@@ -35,6 +38,7 @@ struct AggregationLoop {
         checkpoints.removeAll()
         positions.removeAll()
         catchUpTargets.removeAll()
+        partitionEventTimes.removeAll()
 
         let assigned = Array(consumer.assignment).sorted()
         if !assigned.isEmpty {
@@ -50,6 +54,7 @@ struct AggregationLoop {
                 if start < high { catchUpTargets[partition] = high }
             }
             try await consumer.seek(starts)
+            logger.debug("rebuild positions", metadata: ["starts": "\(starts.sorted { $0.key < $1.key })", "committed": "\(committed)", "by_time": "\(byTime)"])
         }
         catchingUp = !catchUpTargets.isEmpty
         if let fxConsumer { try await assignLegs(fxConsumer, consumer: consumer, from: rebuildStart) }
@@ -81,7 +86,10 @@ struct AggregationLoop {
         let notAfter = now + configuration.maximumClockSkew.microseconds
         for message in messages {
             positions[message.topicPartition] = message.offset + 1
-            let outcome = message.value.withUnsafeBufferPointer { engine.ingest(line: $0, notAfter: notAfter) }
+            let outcome = message.value.withUnsafeBufferPointer { engine.ingest(line: $0, notAfter: notAfter, movesClock: !catchingUp) }
+            if catchingUp, outcome != .future, engine.lastEventTime > partitionEventTimes[message.topicPartition] ?? .min {
+                partitionEventTimes[message.topicPartition] = engine.lastEventTime
+            }
             if case .invalid(let reason) = outcome {
                 invalidLogged += 1
                 if invalidLogged <= 10 || invalidLogged % 1000 == 0 {
@@ -96,6 +104,12 @@ struct AggregationLoop {
         if catchingUp {
             catchUpTargets = catchUpTargets.filter { (positions[$0.key] ?? 0) < $0.value }
             catchingUp = !catchUpTargets.isEmpty
+            // The slowest partition still behind holds the clock; once all caught up, the newest tick read.
+            let behind = catchingUp ? catchUpTargets.keys.map { partitionEventTimes[$0] ?? .min } : Array(partitionEventTimes.values)
+            if let clock = catchingUp ? behind.min() : behind.max(), clock != .min {
+                engine.advanceClock(to: clock)
+                checkpointIfNewSecond()
+            }
         }
         if messages.isEmpty && !catchingUp {
             engine.advanceClock(to: now)

@@ -104,8 +104,11 @@ struct StreamState {
     var spreadPrimary = false
     /// Interned base asset, so spread peers are found by integer comparison.
     var baseGroup = 0
-    /// Pending seconds, slot `second & ringMask`.
+    /// Pending seconds, slot `second & pendingMask`; grows when input runs far ahead of the clock (a
+    /// partition read faster than the others while catching up).
     var ring: [SecondBucket]
+    var pendingMask: Int64
+    /// Recent snapshots, slot `second & ringMask`.
     let ringMask: Int64
     var pendingCount = 0
     /// Every second up to this one (seconds since the epoch) is final.
@@ -121,6 +124,7 @@ struct StreamState {
         self.maxGap = maxGap
         self.emits = emits
         ring = Array(repeating: .empty, count: ringSize)
+        pendingMask = Int64(ringSize - 1)
         ringMask = Int64(ringSize - 1)
         recent = Array(repeating: RecentSnapshot(), count: ringSize)
         self.lastFinal = lastFinal
@@ -132,19 +136,27 @@ struct StreamState {
 
     @inline(__always)
     mutating func add(second: Int64, order: TickOrder, price: Double, bid: Double?, ask: Double?) {
-        let slot = Int(second & ringMask)
+        if second - lastFinal > pendingMask { growPending(toCover: second - lastFinal) }
+        let slot = Int(second & pendingMask)
         if ring[slot].second != second {
-            // The engine keeps pending seconds within the ring (at most lateness + 2 s ahead of lastFinal).
-            precondition(ring[slot].second == .min, "second ring overrun")
             ring[slot].second = second
             pendingCount += 1
         }
         ring[slot].add(order, price: price, bid: bid, ask: ask)
     }
 
+    private mutating func growPending(toCover span: Int64) {
+        var size = ring.count
+        while Int64(size) <= span { size *= 2 }
+        var grown = Array(repeating: SecondBucket.empty, count: size)
+        for bucket in ring where bucket.second != .min { grown[Int(bucket.second & Int64(size - 1))] = bucket }
+        ring = grown
+        pendingMask = Int64(size - 1)
+    }
+
     /// Takes the bucket of `second` out of the ring (nil when the second had no priced tick).
     mutating func takeBucket(_ second: Int64) -> SecondBucket? {
-        let slot = Int(second & ringMask)
+        let slot = Int(second & pendingMask)
         guard ring[slot].second == second else { return nil }
         let bucket = ring[slot]
         ring[slot] = .empty
