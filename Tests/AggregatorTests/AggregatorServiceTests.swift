@@ -123,9 +123,13 @@ struct AggregatorProcess {
         process.executableURL = root.appendingPathComponent(".build/debug/aggregator")
         process.arguments = ["run", "--brokers", brokers, "--topic-prefix", topics.prefix, "--group", group, "--metrics-port", "0"]
         process.standardOutput = FileHandle.nullDevice
-        let log = ProcessInfo.processInfo.environment["AGGREGATOR_TEST_LOG"].map { "\($0).\(UUID().uuidString.prefix(4))" }
-        FileManager.default.createFile(atPath: log ?? "/dev/null", contents: nil)
-        process.standardError = log.flatMap { FileHandle(forWritingAtPath: $0) } ?? FileHandle.nullDevice
+        // AGGREGATOR_TEST_LOG=/path keeps each process's log in /path.<id> (for debugging this test).
+        if let log = ProcessInfo.processInfo.environment["AGGREGATOR_TEST_LOG"].map({ "\($0).\(UUID().uuidString.prefix(4))" }),
+           FileManager.default.createFile(atPath: log, contents: nil) {
+            process.standardError = FileHandle(forWritingAtPath: log)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
     }
 
