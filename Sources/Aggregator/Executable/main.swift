@@ -1,10 +1,6 @@
 import Aggregator
 import ArgumentParser
 import Foundation
-import Logging
-import Metrics
-import Prometheus
-import ServiceLifecycle
 import TickbusCLI
 import TickbusTelemetry
 
@@ -36,17 +32,8 @@ struct Run: AsyncParsableCommand {
         service.topics = topics
         service.outputPartitions = partitions
         service.groupID = group ?? ProcessInfo.processInfo.environment["TICKBUS_AGGREGATOR_GROUP"] ?? "aggregator"
-        let port = try TickbusCLI.metricsPort(metricsPort, default: 9465)
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        var logger = Logger(label: "aggregator")
-        logger.logLevel = ProcessInfo.processInfo.environment["TICKBUS_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let aggregator = AggregatorService(configuration: service, client: client, logger: logger)
-        let probes = ProbeServer(configuration: .init(port: port), registry: registry, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [probes, aggregator, ReadinessGate(probes: probes)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        let process = ProbedProcess.bootstrap(label: "aggregator", metricsPort: try TickbusCLI.metricsPort(metricsPort, default: 9465))
+        try await process.run([AggregatorService(configuration: service, client: client, logger: process.logger)])
     }
 }
 

@@ -127,10 +127,10 @@ struct AggregationLoop {
 
     // MARK: Output and commits
 
-    mutating func takeOutput() -> [[KafkaProducerMessage]] {
+    mutating func takeOutput() -> [KafkaProducerMessage] {
         guard engine.hasRecords else { return [] }
         let topics = configuration.topics
-        let messages = engine.takeRecords().map { record -> KafkaProducerMessage in
+        return engine.takeRecords().map { record -> KafkaProducerMessage in
             let topic: String
             switch record {
             case .snapshot: topic = topics.snapshots
@@ -139,7 +139,6 @@ struct AggregationLoop {
             }
             return KafkaProducerMessage(topic: topic, key: Array(record.key.utf8), value: AggregateRecordCodec.encode(record))
         }
-        return [messages]
     }
 
     /// Commits the newest checkpoint whose seconds are final for every source, after the producer has

@@ -98,7 +98,8 @@ public final class AggregatorService: Service, Sendable {
                         loop.ingestReference(try await fxConsumer.poll(maxMessages: 20_000, timeout: .zero))
                     }
                     loop.ingest(messages)
-                    for batch in loop.takeOutput() { _ = try await producer.send(contentsOf: batch) }
+                    let output = loop.takeOutput()
+                    if !output.isEmpty { _ = try await producer.send(contentsOf: output) }
                     try await loop.commitIfDue(consumer: consumer, producer: producer)
                     publishStatus(loop, consumer: consumer)
                 }

@@ -1,10 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Metrics
 import Producers
-import Prometheus
-import ServiceLifecycle
 import TickbusCLI
 import TickbusKafka
 import TickbusMarket
@@ -100,11 +97,8 @@ struct Run: AsyncParsableCommand {
             throw ValidationError("--endpoint (TICKBUS_ENDPOINT): expected a ws:// or wss:// URL, got '\(url)'")
         }
         supervision.topics = topics
-        let port = try TickbusCLI.metricsPort(metricsPort, default: 9464)
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        var logger = Logger(label: "producer")
-        logger.logLevel = .info
+        let process = ProbedProcess.bootstrap(label: "producer", metricsPort: try TickbusCLI.metricsPort(metricsPort, default: 9464))
+        let logger = process.logger
         let producer = try await KafkaOptions.makeProducer(
             client: client, source: adapter.source, topics: topics, partitions: partitions, logger: logger)
         let supervisor = ConnectionSupervisor(
@@ -112,11 +106,7 @@ struct Run: AsyncParsableCommand {
             producerID: "\(adapter.source)-\(ProcessInfo.processInfo.hostName)-\(getpid())", logger: logger)
         // Shutdown runs in reverse: the supervisor stops reading and flushes its batch, then the producer
         // flushes librdkafka's queue.
-        let probes = ProbeServer(configuration: .init(port: port), registry: registry, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [probes, producer, supervisor, ReadinessGate(probes: probes)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await process.run([producer, supervisor])
     }
 }
 
