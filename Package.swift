@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // MARK: Shared
@@ -66,10 +67,21 @@ let package = Package(
         .target(
             name: "TickbusCLI",
             dependencies: [
-                "TickbusKafka", "TickbusMarket",
+                "TickbusKafka", "TickbusMarket", "TickbusPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Shared/CLI",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TickbusPostgres",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Sources/Shared/Postgres",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -150,13 +162,24 @@ let package = Package(
         ),
         .target(
             name: "Sink",
-            dependencies: ["TickbusKafka", "TickbusMarket"],
+            dependencies: [
+                "TickbusKafka", "TickbusMarket", "TickbusPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Sources/Sink/Library",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "sink",
-            dependencies: ["Sink", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Sink", "TickbusCLI", "TickbusKafka", "TickbusMarket", "TickbusPostgres", "TickbusTelemetry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Sources/Sink/Executable",
             swiftSettings: swiftSettings
         ),
@@ -229,6 +252,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/AggregatorTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SinkTests",
+            dependencies: [
+                "Sink", "TickbusMarket", "TickbusKafka", "TickbusPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/SinkTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

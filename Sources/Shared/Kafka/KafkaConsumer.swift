@@ -91,6 +91,26 @@ public final class KafkaConsumer: Service, Sendable {
         }
     }
 
+    /// Stops fetching these partitions; polls keep the group membership alive but return none of their
+    /// messages (librdkafka drops what it prefetched). ``resume(_:)`` continues from the last message returned.
+    public func pause(_ partitions: [KafkaTopicPartition]) throws(KafkaError) {
+        try pauseOrResume(partitions, pause: true)
+    }
+
+    public func resume(_ partitions: [KafkaTopicPartition]) throws(KafkaError) {
+        try pauseOrResume(partitions, pause: false)
+    }
+
+    private func pauseOrResume(_ partitions: [KafkaTopicPartition], pause: Bool) throws(KafkaError) {
+        guard !partitions.isEmpty else { return }
+        let list = RDKafkaTopicPartitionList.make(partitions.map { ($0, RDKafkaConstants.offsetInvalid) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = pause ? rd_kafka_pause_partitions(client.handle, list) : rd_kafka_resume_partitions(client.handle, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(err, reason: "\(pause ? "pause" : "resume") \(partitions.sorted())")
+        }
+    }
+
     // MARK: Consuming
 
     /// Waits up to `timeout` for messages and returns at most `maxMessages` (possibly none).
