@@ -74,7 +74,10 @@ public final class AggregatorService: Service, Sendable {
         try await ensureOutputTopics()
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: client), logger: logger)
         let assignmentChanged = Mutex(true)
-        var consumerConfiguration = KafkaConsumerConfiguration(client: client, groupID: configuration.groupID)
+        var consumerClient = client
+        // A producer started after the aggregator adds its ticks topic within seconds, not librdkafka's 5 min.
+        consumerClient.properties["topic.metadata.refresh.interval.ms"] = client.properties["topic.metadata.refresh.interval.ms"] ?? "5000"
+        var consumerConfiguration = KafkaConsumerConfiguration(client: consumerClient, groupID: configuration.groupID)
         consumerConfiguration.sessionTimeout = configuration.sessionTimeout
         consumerConfiguration.heartbeatInterval = .milliseconds(500)
         consumerConfiguration.onRebalance = { _ in assignmentChanged.withLock { $0 = true } }

@@ -356,6 +356,15 @@ public struct KafkaConsumerMessage: Sendable, Hashable {
     /// Milliseconds since the epoch (create or log-append time), when the broker sent one.
     public var timestamp: Int64?
 
+    public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8], timestamp: Int64?) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.timestamp = timestamp
+    }
+
     public var topicPartition: KafkaTopicPartition { KafkaTopicPartition(topic: topic, partition: partition) }
 }
 

@@ -85,7 +85,10 @@ public final class SinkService: Service, Sendable {
         guard try await prepareDatabase(writer) else { return }
         try await ensureDeadLetterTopic()
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: client), logger: logger)
-        var consumerConfiguration = KafkaConsumerConfiguration(client: client, groupID: configuration.groupID)
+        var consumerClient = client
+        // Topics that appear later (a producer's first start) join the subscription within seconds.
+        consumerClient.properties["topic.metadata.refresh.interval.ms"] = client.properties["topic.metadata.refresh.interval.ms"] ?? "5000"
+        var consumerConfiguration = KafkaConsumerConfiguration(client: consumerClient, groupID: configuration.groupID)
         consumerConfiguration.sessionTimeout = configuration.sessionTimeout
         consumerConfiguration.heartbeatInterval = .milliseconds(500)
         consumerConfiguration.onRebalance = { [shared] _ in shared.rebalanced.withLock { $0 = true } }
