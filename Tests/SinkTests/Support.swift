@@ -80,7 +80,7 @@ func rows(_ sql: String, _ settings: PostgresSettings) async throws -> [[String?
 }
 
 func count(_ sql: String, _ settings: PostgresSettings) async throws -> Int {
-    Int(try await rows(sql, settings).first?.first??.description ?? "") ?? -1
+    Int(try await rows("SELECT (\(sql))::text", settings).first?.first?.flatMap { $0 } ?? "") ?? -1
 }
 
 /// Polls `condition` until true or the deadline.
