@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 
-.PHONY: all build test bootstrap services services-stop services-status bench-kafka bench-normalize bench-aggregate run clean
+.PHONY: all build test bootstrap services services-stop services-status bench-kafka bench-normalize bench-aggregate bench-sink run clean
 
 all: build
 
@@ -46,3 +46,7 @@ bench-aggregate: bootstrap
 	$(SWIFT) build -c release --product aggregator
 	$(SWIFT) build -c release --product aggregate-bench
 	.build/release/aggregate-bench $${TICKS:-1000000}
+
+# `sink run` rows/s (broker -> committed rows) vs a raw `psql \copy` of the same rows (see docs/benchmarks.md).
+bench-sink: bootstrap
+	./scripts/bench-sink
