@@ -126,6 +126,9 @@ struct PostgresWriteTests {
             _ = try await manager.ensure(old, on: connection)
             try await connection.execute(PostgresQuery(unsafeSQL: "INSERT INTO windows_15m (window_start, source, instrument, open, open_ts, open_delay_ms, ticks, seconds_left, final, complete, max_gap_ms, as_of) VALUES (to_timestamp(\((today - 11 * day) / 1_000_000)), 'chainlink', 'BTC-USD', 1, now(), 0, 1, 0, true, true, 0, now())"), logger: quietLogger, doing: "insert")
 
+            // A drop interrupted after its detach leaves a plain table behind: retention still removes it.
+            let orphan = PartitionManager.Partition(table: .ticks, day: today - 12 * day)
+            try await connection.execute(PostgresQuery(unsafeSQL: "ALTER TABLE ticks DETACH PARTITION \(orphan.name)"), logger: quietLogger, doing: "detach")
             var configuration = SinkService.Configuration()
             configuration.postgres = settings
             configuration.retentionDays[.ticks] = 7
@@ -134,7 +137,7 @@ struct PostgresWriteTests {
             let expected = (8...12).map { PartitionManager.Partition(table: .ticks, day: today - Int64($0) * day) }.sorted()
             #expect(dry.dropped.sorted() == expected)
             #expect(dry.created.isEmpty)
-            #expect(try await manager.partitions(of: .ticks, on: connection).count == 12)
+            #expect(try await manager.partitions(of: .ticks, on: connection).count == 11)
 
             let real = try await SinkService.maintainOnce(configuration: configuration, dryRun: false, logger: quietLogger)
             #expect(real.dropped.sorted() == expected)
@@ -142,7 +145,7 @@ struct PostgresWriteTests {
             #expect(remaining.map(\.day) == (-7...configuration.partitionsAhead).map { today + Int64($0) * day })
             #expect(try await manager.partitions(of: .windows, on: connection).count == 12 + 1 + configuration.partitionsAhead)
             #expect(try await count("SELECT count(*) FROM windows_15m", settings) == 1)
-            #expect(try await count("SELECT count(*) FROM pg_class WHERE relname = '\(expected[0].name)'", settings) == 0)
+            #expect(try await count("SELECT count(*) FROM pg_class WHERE relname IN ('\(expected[0].name)', '\(orphan.name)')", settings) == 0)
             try await connection.close()
         }
     }

@@ -134,9 +134,31 @@ public struct PartitionManager: Sendable {
         for table in SinkTable.allCases {
             guard let days = retentionDays[table] ?? table.defaultRetentionDays else { continue }
             let cutoff = now - Int64(days) * Self.dayMicros
-            result += try await partitions(of: table, on: connection).filter { $0.day + Self.dayMicros <= cutoff }
+            let attached = try await partitions(of: table, on: connection)
+            let orphans = try await detachedTables(of: table, on: connection)
+            result += Set(attached + orphans).sorted().filter { $0.day + Self.dayMicros <= cutoff }
         }
         return result
+    }
+
+    /// Tables with this manager's naming that are no longer attached: left by a drop interrupted between
+    /// its detach and its `DROP TABLE`. Only retention looks at them (never the writer).
+    func detachedTables(of table: SinkTable, on connection: PostgresConnection) async throws(DatabaseError) -> [Partition] {
+        do {
+            let rows = try await connection.query("""
+                SELECT c.relname::text FROM pg_class c
+                WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
+                  AND starts_with(c.relname, \(table.name + "_p"))
+                  AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
+                """, logger: logger)
+            var result: [Partition] = []
+            for try await name in rows.decode(String.self) {
+                if let partition = Partition.parse(name, table: table) { result.append(partition) }
+            }
+            return result
+        } catch {
+            throw DatabaseError(error, while: "listing detached partitions of \(table.name)")
+        }
     }
 
     /// Detaches (concurrently: inserts go on) and drops each partition. A detach interrupted earlier is
