@@ -9,7 +9,9 @@ public struct TopicNames: Sendable, Hashable {
 
     public func ticks(_ source: SourceID) -> String { prefix + "ticks." + source.rawValue }
     /// A regular expression (librdkafka's `^` convention) matching every `ticks.<source>` topic.
-    public var ticksPattern: String { "^" + Self.escapeRegex(prefix) + "ticks\\.[a-z0-9_-]+$" }
+    public var ticksPattern: String { "^" + escapedPrefix + "ticks\\.[a-z0-9_-]+$" }
+    /// The prefix with regular-expression metacharacters escaped, for subscription patterns.
+    public var escapedPrefix: String { Self.escapeRegex(prefix) }
     public var status: String { prefix + "events.status" }
     public var producerDeadLetters: String { prefix + "dlq.producer" }
     public var sinkDeadLetters: String { prefix + "dlq.sink" }

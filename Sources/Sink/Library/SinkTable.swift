@@ -87,11 +87,6 @@ public enum SinkTable: String, CaseIterable, Sendable, Hashable, Comparable {
 
     /// A regular expression matching every topic the sink reads.
     public static func topicPattern(_ topics: TopicNames) -> String {
-        var escaped = ""
-        for character in topics.prefix {
-            if "\\^$.|?*+()[]{}".contains(character) { escaped.append("\\") }
-            escaped.append(character)
-        }
-        return "^" + escaped + #"(ticks\.[a-z0-9_-]+|events\.status|dlq\.producer|dlq\.sink|snapshots\.1s|windows\.15m|spreads\.1s)$"#
+        "^" + topics.escapedPrefix + #"(ticks\.[a-z0-9_-]+|events\.status|dlq\.producer|dlq\.sink|snapshots\.1s|windows\.15m|spreads\.1s)$"#
     }
 }
