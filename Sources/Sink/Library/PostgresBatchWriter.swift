@@ -11,7 +11,10 @@ public import PostgresNIO
 /// refuses a row's values, the rows are halved until the culprit is alone; it is returned as a dead letter
 /// and the rest are written. Any other failure (connection lost, server down) aborts the transaction and is
 /// thrown: the caller retries the whole batch, and nothing was committed.
-final class PostgresBatchWriter {
+///
+/// Not thread-safe: one task at a time. The sink loop hands it to its write task and awaits that task before
+/// touching it again (hence `@unchecked Sendable`).
+final class PostgresBatchWriter: @unchecked Sendable {
     struct Outcome: Equatable {
         var written: [SinkTable: Int] = [:]
         /// Rows that took the staging path because their key existed (or windows, always).

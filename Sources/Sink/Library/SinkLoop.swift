@@ -16,8 +16,17 @@ struct SinkLoop {
     let writer: PostgresBatchWriter
 
     private var batch = SinkBatch()
+    /// The previous batch, written by a child task while `batch` fills (at most one; acknowledged in order).
+    private var inFlight: PendingWrite?
     private var lastMaintenance = ContinuousClock.now
     private var paused: [KafkaTopicPartition] = []
+
+    private struct PendingWrite {
+        let batch: SinkBatch
+        let started: ContinuousClock.Instant
+        let done: CompletionFlag
+        let task: Task<Result<PostgresBatchWriter.Outcome, DatabaseError>, Never>
+    }
 
     init(configuration: SinkService.Configuration, logger: Logger, metrics: SinkMetrics, shared: SinkSharedState,
          consumer: KafkaConsumer, producer: KafkaProducer, writer: PostgresBatchWriter) {
@@ -33,6 +42,16 @@ struct SinkLoop {
     private var stopping: Bool { Task.isShuttingDownGracefully || Task.isCancelled }
 
     mutating func run() async throws {
+        do {
+            try await poll()
+        } catch {
+            if let pending = inFlight { _ = await pending.task.value }  // the writer is closed next
+            inFlight = nil
+            throw error
+        }
+    }
+
+    private mutating func poll() async throws {
         while !stopping {
             let waited = batch.startedAt.map { ContinuousClock.now - $0 } ?? .zero
             let timeout = batch.isEmpty ? Duration.milliseconds(100) : max(.zero, min(.milliseconds(100), configuration.batchDelay - waited))
@@ -43,20 +62,28 @@ struct SinkLoop {
                 let now = WallClock.microseconds()
                 for message in messages { batch.add(message, limits: limits, now: now) }
             }
+            if let pending = inFlight, pending.done.isSet {
+                if try await completeInFlight() == false { continue }
+            }
             if let started = batch.startedAt,
                batch.messages >= configuration.batchRows || ContinuousClock.now - started >= configuration.batchDelay {
-                try await flush()
+                if try await completeInFlight() == false { continue }
+                startWrite()
             }
             if ContinuousClock.now - lastMaintenance >= configuration.maintenanceInterval {
+                if try await completeInFlight() == false { continue }
                 await maintain()
             }
         }
     }
 
-    /// On shutdown: write what is batched (a few attempts), commit.
+    /// On shutdown: acknowledge the write in flight, write what is batched (a few attempts), commit.
     mutating func finish() async throws {
+        guard try await completeInFlight(maximumAttempts: 5) else { return }
         guard !batch.isEmpty else { return }
-        try await flush(maximumAttempts: 5)
+        let last = batch
+        batch = SinkBatch()
+        _ = try await flush(last, maximumAttempts: 5)
     }
 
     private func limits(now: Int64) -> SinkBatch.Limits {
@@ -71,10 +98,23 @@ struct SinkLoop {
         return limits
     }
 
-    /// After a rebalance the unwritten batch is dropped and every assigned partition rewound to its
-    /// committed offset (the poll may already have returned records of the new assignment).
+    /// After a rebalance the write in flight is finished (acknowledged if it succeeded, dropped if not), the
+    /// unwritten batch dropped and every assigned partition rewound to its committed offset (the poll may
+    /// already have returned records of the new assignment).
     private mutating func handleRebalance() async throws -> Bool {
         guard shared.rebalanced.withLock({ let was = $0; $0 = false; return was }) else { return false }
+        if let pending = inFlight {
+            inFlight = nil
+            switch await pending.task.value {
+            case .success(let outcome):
+                try await acknowledge(pending.batch, outcome, started: pending.started)
+            case .failure(let error):
+                recordFailure()
+                await writer.reset()
+                logger.info("rebalance: dropping the batch whose write failed", metadata: ["error": "\(error)"])
+                shared.status.withLock { $0.discardedBatches += 1 }
+            }
+        }
         if !batch.isEmpty {
             logger.info("rebalance: dropping the unwritten batch", metadata: ["messages": "\(batch.messages)"])
             shared.status.withLock { $0.discardedBatches += 1 }
@@ -92,31 +132,82 @@ struct SinkLoop {
         return true
     }
 
-    /// Writes the batch; on failure pauses consumption and retries with backoff until it commits, the
-    /// group takes the partitions away (batch dropped), or shutdown (after `maximumAttempts`).
-    private mutating func flush(maximumAttempts: Int = .max) async throws {
+    /// Hands the batch to a child task; polling and encoding the next one go on meanwhile.
+    private mutating func startWrite() {
+        let pending = batch
+        batch = SinkBatch()
+        let done = CompletionFlag()
+        let writer = self.writer
+        let task = Task { () -> Result<PostgresBatchWriter.Outcome, DatabaseError> in
+            defer { done.set() }
+            do throws(DatabaseError) {
+                return .success(try await writer.write(pending))
+            } catch {
+                return .failure(error)
+            }
+        }
+        inFlight = PendingWrite(batch: pending, started: .now, done: done, task: task)
+    }
+
+    /// Waits for the write in flight and acknowledges it; if it failed, it is retried here (consumption
+    /// paused) before anything else is written. `false` when a rebalance dropped it.
+    private mutating func completeInFlight(maximumAttempts: Int = .max) async throws -> Bool {
+        guard let pending = inFlight else { return true }
+        inFlight = nil
+        switch await pending.task.value {
+        case .success(let outcome):
+            try await acknowledge(pending.batch, outcome, started: pending.started)
+            return true
+        case .failure(let error):
+            recordFailure()
+            await writer.reset()
+            if error.code == .configuration { throw error }
+            logger.warning("write failed; consumption paused, retrying", metadata: ["error": "\(error)"])
+            try pauseConsumption()
+            return try await flush(pending.batch, maximumAttempts: maximumAttempts, started: pending.started)
+        }
+    }
+
+    /// Writes `batch` here and now; on failure pauses consumption and retries with backoff until it
+    /// commits, the group takes the partitions away (batch dropped, `false`), or shutdown (after
+    /// `maximumAttempts`).
+    private mutating func flush(
+        _ batch: SinkBatch, maximumAttempts: Int = .max, started: ContinuousClock.Instant = .now
+    ) async throws -> Bool {
         var backoff = Backoff(configuration: configuration.backoff)
-        let started = ContinuousClock.now
         var outcome: PostgresBatchWriter.Outcome
         while true {
             do throws(DatabaseError) {
                 outcome = try await writer.write(batch)
                 break
             } catch {
-                metrics.recordFailure()
-                shared.status.withLock { $0.failedAttempts += 1 }
+                recordFailure()
                 await writer.reset()
                 if error.code == .configuration || backoff.attempt + 1 >= maximumAttempts { throw error }
                 let delay = backoff.next()
                 logger.warning("write failed; consumption paused, retrying", metadata: [
                     "error": "\(error)", "retry_in": "\(delay)", "attempt": "\(backoff.attempt)"])
                 try pauseConsumption()
-                if try await waitKeepingMembership(delay) { return }
+                if try await waitKeepingMembership(delay) { return false }
                 if stopping && maximumAttempts == .max { throw error }
             }
         }
-        try await sendDeadLetters(outcome)
-        try consumer.store(offsets: batch.nextOffsets)
+        try await acknowledge(batch, outcome, started: started)
+        return true
+    }
+
+    private func recordFailure() {
+        metrics.recordFailure()
+        shared.status.withLock { $0.failedAttempts += 1 }
+    }
+
+    /// After the rows are committed: dead letters acknowledged, then the offsets stored and committed.
+    private mutating func acknowledge(
+        _ batch: SinkBatch, _ outcome: PostgresBatchWriter.Outcome, started: ContinuousClock.Instant
+    ) async throws {
+        try await sendDeadLetters(of: batch, outcome)
+        let assigned = consumer.assignment
+        try consumer.store(offsets: batch.nextOffsets.filter { assigned.contains($0.key) })
         do {
             try await consumer.commit()
         } catch {
@@ -130,7 +221,6 @@ struct SinkLoop {
             $0.rowsWritten += outcome.written.values.reduce(0, +)
             $0.deadLetters += deadLetters
         }
-        batch = SinkBatch()
         try resumeConsumption()
     }
 
@@ -170,7 +260,7 @@ struct SinkLoop {
     }
 
     /// Sends the batch's dead letters to `dlq.sink` and waits until the broker has them all.
-    private func sendDeadLetters(_ outcome: PostgresBatchWriter.Outcome) async throws {
+    private func sendDeadLetters(of batch: SinkBatch, _ outcome: PostgresBatchWriter.Outcome) async throws {
         var letters = batch.deadLetters
         for rejected in outcome.rejected {
             guard let origin = batch.tables[rejected.table]?.origins[rejected.row] else { continue }
@@ -214,4 +304,11 @@ struct SinkLoop {
             await writer.reset()
         }
     }
+}
+
+/// Set once by a write task when it ends, read by the loop without waiting.
+final class CompletionFlag: Sendable {
+    private let value = Atomic(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
 }
