@@ -185,13 +185,25 @@ let package = Package(
         ),
         .target(
             name: "Health",
-            dependencies: ["TickbusKafka", "TickbusMarket"],
+            dependencies: [
+                "TickbusKafka", "TickbusMarket", "TickbusPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Sources/Health/Library",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "health",
-            dependencies: ["Health", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Health", "TickbusCLI", "TickbusKafka", "TickbusMarket", "TickbusPostgres", "TickbusTelemetry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             path: "Sources/Health/Executable",
             swiftSettings: swiftSettings
         ),

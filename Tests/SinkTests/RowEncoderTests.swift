@@ -21,8 +21,8 @@ struct RowEncoderTests {
 
     @Test func civilDatesRoundTripOverCenturies() {
         for days in stride(from: Int64(-800_000), through: 800_000, by: 97) {
-            let (year, month, day) = CopyTextWriter.civil(fromDays: days)
-            #expect(PartitionManager.Partition.daysFromCivil(year: year, month: month, day: day) == days)
+            let (year, month, day) = CivilCalendar.date(fromDays: days)
+            #expect(CivilCalendar.days(year: year, month: month, day: day) == days)
         }
     }
 

@@ -1,3 +1,4 @@
+import TickbusMarket
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (UTC, as Coinbase sends it) to µs since the epoch, exactly:
 /// fraction digits beyond µs are truncated, none are rounded through floating point.
 enum ISO8601Microseconds {
@@ -29,17 +30,7 @@ enum ISO8601Microseconds {
         } else if text.count != 20 {
             return nil
         }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = CivilCalendar.days(year: year, month: month, day: day)
         return ((days * 24 + hour) * 60 + minute) * 60_000_000 + second * 1_000_000 + micros
-    }
-
-    /// Howard Hinnant's days-from-civil (proleptic Gregorian), days since 1970-01-01.
-    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 }

@@ -42,6 +42,15 @@ public func metricsPort(_ flag: String?, default defaultPort: Int) throws -> Int
     return port
 }
 
+/// An integer setting from a flag or the environment, checked against `range`; the error names both.
+public func integerSetting(_ flag: String?, environment name: String, option: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+    let text = flag ?? ProcessInfo.processInfo.environment[name] ?? String(value)
+    guard let number = Int(text), range.contains(number) else {
+        throw ValidationError("\(option) (\(name)): expected \(range.lowerBound)-\(range.upperBound), got '\(text)'")
+    }
+    return number
+}
+
 /// Runs a command tree; bad settings exit 2 (not ArgumentParser's 64) with a message naming the setting.
 public func runCommandExitingOnBadSettings<Command: ParsableCommand>(_ command: Command.Type) async {
     do {

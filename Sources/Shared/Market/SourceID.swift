@@ -29,3 +29,17 @@ public enum SourceID: String, Sendable, Hashable, CaseIterable, Comparable, Cust
     /// Pairs and spreads order sources by id (`a < b`), so comparison is on the raw value.
     public static func < (lhs: SourceID, rhs: SourceID) -> Bool { lhs.rawValue < rhs.rawValue }
 }
+
+extension SourceID {
+    /// The markets collected when none are configured (ARCHITECTURE §2); the first is the source's BTC market,
+    /// the others FX legs.
+    public var defaultInstruments: [Instrument] {
+        let names: [String] = switch self {
+        case .chainlink: ["BTC-USD"]
+        case .coinbase: ["BTC-USD", "USDT-USD"]
+        case .upbit: ["BTC-KRW", "USDT-KRW"]
+        default: ["BTC-USDT"]
+        }
+        return names.map { try! Instrument($0) }
+    }
+}

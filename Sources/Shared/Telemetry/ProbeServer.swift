@@ -22,13 +22,21 @@ public final class ProbeServer: Service, Sendable {
     public let registry: PrometheusCollectorRegistry
     private let configuration: Configuration
     private let logger: Logger
-    private let ready = Mutex(true)
+    private let ready: Mutex<Bool>
     private let boundPort = BoundPort()
+    private let extraRoutes: (@Sendable (Router<BasicRequestContext>) -> Void)?
 
-    public init(configuration: Configuration, registry: PrometheusCollectorRegistry, logger: Logger) {
+    /// `routes` adds a process's own endpoints next to the probes (the health service's `/health`);
+    /// `ready` is the initial readiness.
+    public init(
+        configuration: Configuration, registry: PrometheusCollectorRegistry, logger: Logger,
+        ready: Bool = true, routes: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil
+    ) {
         self.configuration = configuration
         self.registry = registry
         self.logger = logger
+        self.ready = Mutex(ready)
+        self.extraRoutes = routes
     }
 
     public func setReady(_ value: Bool) {
@@ -40,6 +48,7 @@ public final class ProbeServer: Service, Sendable {
 
     public func run() async throws {
         let router = Router()
+        extraRoutes?(router)
         router.get("/livez") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             let isReady = self.ready.withLock { $0 }

@@ -1,4 +1,5 @@
 import Foundation
+public import Hummingbird
 public import Logging
 import Metrics
 public import Prometheus
@@ -21,9 +22,15 @@ public struct ProbedProcess: Sendable {
         return ProbedProcess(registry: registry, logger: logger, port: port)
     }
 
+    /// The probe server on the process's metrics port, for a process that serves its own routes too or
+    /// decides itself when it is ready (pass it to ``run(_:probes:)``).
+    public func probes(ready: Bool = true, routes: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil) -> ProbeServer {
+        ProbeServer(configuration: .init(port: port), registry: registry, logger: logger, ready: ready, routes: routes)
+    }
+
     /// Runs `services` (started in order, shut down in reverse) until SIGTERM or SIGINT.
-    public func run(_ services: [any Service]) async throws {
-        let probes = ProbeServer(configuration: .init(port: port), registry: registry, logger: logger)
+    public func run(_ services: [any Service], probes: ProbeServer? = nil) async throws {
+        let probes = probes ?? self.probes()
         let group = ServiceGroup(configuration: .init(
             services: [probes] + services + [ReadinessGate(probes: probes)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

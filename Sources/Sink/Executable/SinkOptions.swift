@@ -38,12 +38,3 @@ struct RetentionOptions: ParsableArguments {
         configuration.partitionsAhead = ahead
     }
 }
-
-/// A positive integer setting from a flag or the environment.
-func integerSetting(_ flag: String?, environment name: String, option: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-    let text = flag ?? ProcessInfo.processInfo.environment[name] ?? String(value)
-    guard let number = Int(text), range.contains(number) else {
-        throw ValidationError("\(option) (\(name)): expected \(range.lowerBound)-\(range.upperBound), got '\(text)'")
-    }
-    return number
-}

@@ -1,3 +1,4 @@
+import TickbusMarket
 /// Builds rows in PostgreSQL's COPY text format: columns separated by tabs, rows ended by a newline, `\N`
 /// for NULL, and backslash, tab, newline and carriage return escaped in values.
 struct CopyTextWriter {
@@ -71,7 +72,7 @@ struct CopyTextWriter {
     /// A `timestamptz` from µs since the epoch: `YYYY-MM-DD HH:MM:SS.ffffff+00` (years 1–9999).
     mutating func timestamp(micros: Int64) {
         let (days, microsOfDay) = Self.floorDivide(micros, 86_400_000_000)
-        let (year, month, day) = Self.civil(fromDays: days)
+        let (year, month, day) = CivilCalendar.date(fromDays: days)
         digits(year, width: 4)
         bytes.append(UInt8(ascii: "-"))
         digits(month, width: 2)
@@ -105,18 +106,5 @@ struct CopyTextWriter {
     static func floorDivide(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
         let quotient = value / divisor, remainder = value % divisor
         return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
-    }
-
-    /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `civil_from_days`).
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

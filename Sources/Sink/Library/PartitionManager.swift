@@ -1,3 +1,4 @@
+import TickbusMarket
 public import TickbusPostgres
 import Foundation
 public import Logging
@@ -34,7 +35,7 @@ public struct PartitionManager: Sendable {
         public static func < (lhs: Self, rhs: Self) -> Bool { (lhs.table, lhs.day) < (rhs.table, rhs.day) }
 
         static func compactDate(_ day: Int64) -> String {
-            let (year, month, dayOfMonth) = CopyTextWriter.civil(fromDays: day / PartitionManager.dayMicros)
+            let (year, month, dayOfMonth) = CivilCalendar.date(fromDays: day / PartitionManager.dayMicros)
             return String(format: "%04d%02d%02d", year, month, dayOfMonth)
         }
 
@@ -45,18 +46,9 @@ public struct PartitionManager: Sendable {
                   let number = Int(name.dropFirst(prefix.count)) else { return nil }
             let year = Int64(number / 10000), month = Int64(number / 100 % 100), day = Int64(number % 100)
             guard (1...12).contains(month), (1...31).contains(day) else { return nil }
-            let days = daysFromCivil(year: year, month: month, day: day)
+            let days = CivilCalendar.days(year: year, month: month, day: day)
             let partition = Partition(table: table, day: days * PartitionManager.dayMicros)
             return partition.name == name ? partition : nil
-        }
-
-        static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-            let y = month <= 2 ? year - 1 : year
-            let era = (y >= 0 ? y : y - 399) / 400
-            let yearOfEra = y - era * 400
-            let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-            let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-            return era * 146_097 + dayOfEra - 719_468
         }
     }
 

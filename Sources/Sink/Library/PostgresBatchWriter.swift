@@ -1,7 +1,7 @@
 import TickbusPostgres
-public import Logging
+import Logging
 import NIOCore
-public import PostgresNIO
+import PostgresNIO
 
 /// Writes one ``SinkBatch`` in one transaction on one connection.
 ///

@@ -5,13 +5,7 @@ public enum Adapters {
     public static let implemented: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate]
 
     public static func defaultInstruments(for source: SourceID) -> [Instrument] {
-        let names: [String] = switch source {
-        case .chainlink: ["BTC-USD"]
-        case .coinbase: ["BTC-USD", "USDT-USD"]
-        case .upbit: ["BTC-KRW", "USDT-KRW"]
-        default: ["BTC-USDT"]
-        }
-        return names.map { try! Instrument($0) }
+        source.defaultInstruments
     }
 
     /// The adapter of `source`, or `nil` when this build has none yet.

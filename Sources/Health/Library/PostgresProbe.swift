@@ -1,0 +1,183 @@
+import Logging
+import PostgresNIO
+import TickbusMarket
+import TickbusPostgres
+
+/// What Postgres says about the pipeline at one moment (all times µs since epoch).
+public struct PostgresMeasurements: Sendable, Equatable {
+    public struct FeedRow: Sendable, Equatable {
+        /// Second of the newest fresh snapshot and its `age_ms` (the newest tick's event time is
+        /// `second + 1 s − age`); `nil` when there is none within the lookback.
+        public var newestSecond: Int64?
+        public var newestAgeMillis: Int64?
+        /// Fresh snapshots and all snapshots within the fill window.
+        public var freshSeconds: Int
+        public var snapshotSeconds: Int
+
+        public var newestEventTime: Int64? {
+            guard let newestSecond else { return nil }
+            return newestSecond + 1_000_000 - (newestAgeMillis ?? 0) * 1000
+        }
+    }
+
+    public struct WindowRow: Sendable, Equatable {
+        public var windowStart: Int64
+        public var open: Double
+        public var openDelayMillis: Int64
+        public var current: Double?
+        public var ticks: Int64
+        public var final: Bool
+        public var complete: Bool
+        public var maxGapMillis: Int64
+    }
+
+    public var schemaVersion: Int
+    public var feeds: [Feed: FeedRow] = [:]
+    public var sinkLastCommit: Int64?
+    public var sinkInstances = 0
+    /// The Chainlink windows starting at or after the previous boundary.
+    public var windows: [WindowRow] = []
+    public var roundTrip: Duration = .zero
+}
+
+/// Reads the snapshots, windows and sink progress the sink wrote; keeps one connection between evaluations.
+final class PostgresProbe: @unchecked Sendable {
+    private let configuration: HealthConfiguration
+    private let logger: Logger
+    // One evaluation at a time (HealthEvaluator is an actor), so the connection is never shared.
+    private var connection: PostgresConnection?
+
+    /// How far back the newest snapshot of a feed is looked for: lag beyond it reads as "none for a day".
+    static let lookback: Int64 = 86_400_000_000
+
+    init(configuration: HealthConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    func close() async {
+        if let connection { try? await connection.close() }
+        connection = nil
+    }
+
+    func measure(now: Int64) async throws(DatabaseError) -> PostgresMeasurements {
+        let started = ContinuousClock.now
+        do throws(DatabaseError) {
+            let connection = try await connected()
+            var result = PostgresMeasurements(schemaVersion: try await schemaVersion(connection))
+            guard result.schemaVersion > 0 else {
+                throw DatabaseError(.server, "the Tickbus tables are missing: run 'sink migrate' (or start the sink)")
+            }
+            result.feeds = try await feeds(connection, now: now)
+            (result.sinkLastCommit, result.sinkInstances) = try await sinkProgress(connection)
+            result.windows = try await windows(connection, now: now)
+            result.roundTrip = ContinuousClock.now - started
+            return result
+        } catch {
+            await close()
+            throw error
+        }
+    }
+
+    private func connected() async throws(DatabaseError) -> PostgresConnection {
+        if let connection, !connection.isClosed { return connection }
+        let fresh = try await configuration.postgres.connect(logger: logger)
+        connection = fresh
+        return fresh
+    }
+
+    private func schemaVersion(_ connection: PostgresConnection) async throws(DatabaseError) -> Int {
+        do {
+            let rows = try await connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations", logger: logger)
+            for try await version in rows.decode(Int.self) { return version }
+            return 0
+        } catch {
+            let failure = DatabaseError(error, while: "reading the schema version")
+            if failure.sqlState == "42P01" { return 0 }
+            throw failure
+        }
+    }
+
+    private func feeds(_ connection: PostgresConnection, now: Int64) async throws(DatabaseError) -> [Feed: PostgresMeasurements.FeedRow] {
+        let window = HealthWindow(now: now, configuration: configuration)
+        let sources = configuration.feeds.map(\.source.rawValue)
+        let instruments = configuration.feeds.map(\.instrument.description)
+        let lookbackStart = Double(now - Self.lookback) / 1e6
+        let windowStart = Double(window.start) / 1e6
+        let windowEnd = Double(window.end) / 1e6
+        do {
+            let rows = try await connection.query("""
+                SELECT f.source, f.instrument, (extract(epoch FROM n.second) * 1000000)::bigint, n.age_ms,
+                       coalesce(w.fresh, 0), coalesce(w.total, 0)
+                FROM unnest(\(sources)::text[], \(instruments)::text[]) AS f(source, instrument)
+                LEFT JOIN LATERAL (
+                    SELECT s.second, s.age_ms FROM snapshots_1s s
+                    WHERE s.source = f.source AND s.instrument = f.instrument AND s.fresh
+                      AND s.second >= to_timestamp(\(lookbackStart))
+                    ORDER BY s.second DESC LIMIT 1) n ON true
+                LEFT JOIN LATERAL (
+                    SELECT count(*) FILTER (WHERE s.fresh) AS fresh, count(*) AS total FROM snapshots_1s s
+                    WHERE s.source = f.source AND s.instrument = f.instrument
+                      AND s.second >= to_timestamp(\(windowStart)) AND s.second < to_timestamp(\(windowEnd))) w ON true
+                """, logger: logger)
+            var result: [Feed: PostgresMeasurements.FeedRow] = [:]
+            for try await (source, instrument, second, age, fresh, total) in rows.decode((String, String, Int64?, Int64?, Int64, Int64).self) {
+                guard let feed = configuration.feeds.first(where: { $0.source.rawValue == source && $0.instrument.description == instrument }) else { continue }
+                result[feed] = .init(newestSecond: second, newestAgeMillis: age, freshSeconds: Int(fresh), snapshotSeconds: Int(total))
+            }
+            return result
+        } catch {
+            throw DatabaseError(error, while: "reading the snapshots")
+        }
+    }
+
+    private func sinkProgress(_ connection: PostgresConnection) async throws(DatabaseError) -> (Int64?, Int) {
+        do {
+            let rows = try await connection.query(
+                "SELECT (extract(epoch FROM max(last_commit_at)) * 1000000)::bigint, count(*) FROM sink_progress", logger: logger)
+            for try await (last, count) in rows.decode((Int64?, Int64).self) { return (last, Int(count)) }
+            return (nil, 0)
+        } catch {
+            throw DatabaseError(error, while: "reading the sink's progress")
+        }
+    }
+
+    private func windows(_ connection: PostgresConnection, now: Int64) async throws(DatabaseError) -> [PostgresMeasurements.WindowRow] {
+        let previous = Double(HealthWindow.windowStart(of: now) - HealthWindow.windowLength) / 1e6
+        do {
+            let rows = try await connection.query("""
+                SELECT (extract(epoch FROM window_start) * 1000000)::bigint, open, open_delay_ms, current, ticks,
+                       final, complete, max_gap_ms
+                FROM windows_15m
+                WHERE source = 'chainlink' AND instrument = \(configuration.windowInstrument.description)
+                  AND window_start >= to_timestamp(\(previous))
+                ORDER BY window_start
+                """, logger: logger)
+            var result: [PostgresMeasurements.WindowRow] = []
+            for try await (start, open, delay, current, ticks, final, complete, gap)
+                in rows.decode((Int64, Double, Int64, Double?, Int64, Bool, Bool, Int64).self) {
+                result.append(.init(windowStart: start, open: open, openDelayMillis: delay, current: current, ticks: ticks,
+                                    final: final, complete: complete, maxGapMillis: gap))
+            }
+            return result
+        } catch {
+            throw DatabaseError(error, while: "reading the Chainlink windows")
+        }
+    }
+}
+
+/// The fill window of one evaluation: `[end − window, end)` with `end` the current second minus the settle
+/// time, whole seconds.
+struct HealthWindow {
+    static let windowLength: Int64 = 900_000_000
+
+    let start: Int64
+    let end: Int64
+
+    init(now: Int64, configuration: HealthConfiguration) {
+        end = (now / 1_000_000 - Int64(configuration.settleSeconds)) * 1_000_000
+        start = end - Int64(configuration.windowSeconds) * 1_000_000
+    }
+
+    static func windowStart(of time: Int64) -> Int64 { time - time % windowLength }
+}
