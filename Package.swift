@@ -251,7 +251,7 @@ let package = Package(
         .testTarget(
             name: "ProducersTests",
             dependencies: [
-                "Producers", "TickbusMarket", "TickbusKafka", "VenueSim", "TickbusTelemetry",
+                "Producers", "TickbusMarket", "TickbusKafka", "VenueSim", "TickbusTelemetry", "TickbusTestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Tests/ProducersTests",
@@ -266,10 +266,31 @@ let package = Package(
             path: "Tests/AggregatorTests",
             swiftSettings: swiftSettings
         ),
+        // Helpers of the integration tests: the dev services, scratch databases, executables, HTTP.
+        .target(
+            name: "TickbusTestSupport",
+            dependencies: [
+                "Sink", "TickbusMarket", "TickbusKafka", "TickbusPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HealthTests",
+            dependencies: [
+                "Health", "Sink", "TickbusMarket", "TickbusKafka", "TickbusPostgres", "TickbusTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/HealthTests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SinkTests",
             dependencies: [
-                "Sink", "TickbusMarket", "TickbusKafka", "TickbusPostgres",
+                "Sink", "TickbusMarket", "TickbusKafka", "TickbusPostgres", "TickbusTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,3 +1,4 @@
+import TickbusTestSupport
 import Foundation
 import Logging
 import Synchronization
@@ -253,20 +254,5 @@ struct SupervisorTests {
             probes.setReady(false)
             #expect(try curl("http://127.0.0.1:\(port)/readyz").status == 503)
         }
-    }
-
-    /// Status code and body of a GET, through curl (installed by scripts/bootstrap).
-    func curl(_ url: String) throws -> (status: Int, body: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-s", "-w", "\n%{http_code}", url]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        let status = Int(lines.popLast() ?? "") ?? -1
-        return (status, lines.joined(separator: "\n"))
     }
 }

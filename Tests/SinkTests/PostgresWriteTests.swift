@@ -1,3 +1,4 @@
+import TickbusTestSupport
 import Foundation
 import PostgresNIO
 @testable import Sink

@@ -1,3 +1,4 @@
+import TickbusTestSupport
 import Foundation
 import TickbusPostgres
 
@@ -15,7 +16,7 @@ final class PrivatePostgres: @unchecked Sendable {
         }
         binaries = "/usr/lib/postgresql/\(version)/bin"
         directory = NSTemporaryDirectory() + "tickbus-pg-" + UUID().uuidString.prefix(8).lowercased()
-        port = Self.freePort()
+        port = freePort()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if getuid() == 0 { try Self.run("/bin/chown", ["postgres:postgres", directory]) }
         try runAsPostgres("\(binaries)/initdb", ["-D", directory + "/data", "-U", "tickbus", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"])
@@ -79,23 +80,6 @@ final class PrivatePostgres: @unchecked Sendable {
             let text = FileManager.default.contents(atPath: outputPath) ?? Data()
             throw PrivatePostgresError("\(tool) \(arguments.joined(separator: " ")) failed (status \(status)): \(String(decoding: text, as: UTF8.self))")
         }
-    }
-
-    private static func freePort() -> Int {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
-        }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -1,3 +1,4 @@
+import TickbusTestSupport
 import Foundation
 @testable import Sink
 import Testing

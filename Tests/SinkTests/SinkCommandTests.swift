@@ -1,3 +1,4 @@
+import TickbusTestSupport
 import Foundation
 import Testing
 import TickbusPostgres
@@ -7,25 +8,8 @@ import TickbusPostgres
 struct SinkCommandTests {
     let executable = repositoryRoot + "/.build/debug/sink"
 
-    /// Runs `sink` with output in files (no pipes: no reader to deadlock) and a hard deadline.
     func run(_ arguments: [String], environment extra: [String: String]) throws -> (status: Int32, output: String) {
-        let outputPath = NSTemporaryDirectory() + "sink-command-" + UUID().uuidString
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        try output.close()
-        return (process.terminationStatus, String(decoding: FileManager.default.contents(atPath: outputPath) ?? Data(), as: UTF8.self))
+        try runExecutable(executable, arguments, environment: extra)
     }
 
     @Test func aWrongPasswordFailsClearlyWithoutShowingIt() throws {

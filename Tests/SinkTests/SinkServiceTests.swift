@@ -1,3 +1,4 @@
+import TickbusTestSupport
 import Foundation
 import Logging
 import PostgresNIO

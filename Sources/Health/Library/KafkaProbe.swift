@@ -106,6 +106,8 @@ final class KafkaProbe: @unchecked Sendable {
                 try? consumer.pause([partition])
             }
         }
+        // librdkafka keeps a partition's pause across assignments; the next group's peek may need it.
+        try? consumer.resume(Array(positions.keys))
         try await consumer.assign([:])
         return firstTimestamps.values.min()
     }

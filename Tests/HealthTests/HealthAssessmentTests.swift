@@ -1,0 +1,160 @@
+import Foundation
+@testable import Health
+import Testing
+import TickbusKafka
+import TickbusMarket
+import TickbusPostgres
+
+/// Verdicts from measurements, with no I/O.
+@Suite("health assessment")
+struct HealthAssessmentTests {
+    let binance = Feed(source: .binance, instrument: try! Instrument("BTC-USDT"))
+    let chainlink = Feed(source: .chainlink, instrument: try! Instrument("BTC-USD"))
+    /// 2026-11-24T09:20:00Z: five minutes into the 09:15 window.
+    let now: Int64 = 1_795_478_400_000_000 + 9 * 3_600_000_000 + 20 * 60_000_000
+
+    var configuration: HealthConfiguration {
+        var configuration = HealthConfiguration()
+        configuration.feeds = [binance, chainlink]
+        configuration.groups = [ConsumerGroup(role: .aggregator, groupID: "aggregator")]
+        return configuration
+    }
+
+    func healthy() -> PostgresMeasurements {
+        var measured = PostgresMeasurements(schemaVersion: 2)
+        measured.feeds[binance] = .init(newestSecond: now - 3_000_000, newestAgeMillis: 250, freshSeconds: 300, snapshotSeconds: 300)
+        measured.feeds[chainlink] = .init(newestSecond: now - 4_000_000, newestAgeMillis: 600, freshSeconds: 240, snapshotSeconds: 300)
+        measured.sinkLastCommit = now - 1_500_000
+        measured.sinkInstances = 1
+        let start = now - 300_000_000
+        measured.windows = [
+            .init(windowStart: start - 900_000_000, open: 66_900, openDelayMillis: 400, current: 67_010, ticks: 880,
+                  final: true, complete: true, maxGapMillis: 2_100),
+            .init(windowStart: start, open: 67_010, openDelayMillis: 350, current: 67_050.5, ticks: 290,
+                  final: false, complete: true, maxGapMillis: 1_800),
+        ]
+        return measured
+    }
+
+    func kafka(messages: Int64 = 0, oldest: Int64? = nil) -> KafkaMeasurements {
+        var measured = KafkaMeasurements(topics: 9)
+        measured.groups[ConsumerGroup(role: .aggregator, groupID: "aggregator")] = .init(
+            topics: ["ticks.binance"], partitions: 6, committedPartitions: 6, messages: messages, oldestUnconsumedMillis: oldest)
+        return measured
+    }
+
+    func check(_ name: String, _ report: HealthReport) -> HealthCheck? { report.checks.first { $0.name == name } }
+
+    @Test func limitsAreInclusiveOfTheWarnLevel() {
+        let lag = Limit.above(warn: 10, fail: 30)
+        #expect([9.9, 10, 10.1, 30, 30.1].map(lag.status) == [.pass, .pass, .warn, .warn, .fail])
+        let fill = Limit.below(warn: 0.9, fail: 0.5)
+        #expect([1, 0.9, 0.899, 0.5, 0.499].map(fill.status) == [.pass, .pass, .warn, .warn, .fail])
+        #expect(Limit.above(warn: 30, fail: 10).isOrdered == false)
+        #expect(Limit.below(warn: 0.5, fail: 0.9).isOrdered == false)
+    }
+
+    @Test func aHealthyPipelinePassesWithMeasuredValues() throws {
+        let report = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(healthy()), kafka: .success(kafka()))
+        #expect(report.overall == .pass)
+        #expect(report.checks.map(\.name) == [
+            "database", "broker", "lag binance BTC-USDT", "fill binance BTC-USDT", "lag chainlink BTC-USD",
+            "fill chainlink BTC-USD", "consumer aggregator messages behind", "consumer aggregator seconds behind",
+            "sink freshness", "chainlink window BTC-USD",
+        ])
+        #expect(report.checks.allSatisfy { $0.status == .pass })
+        // Newest tick = second + 1 s − age: 3 s − 1 s + 0.25 s behind now.
+        #expect(check("lag binance BTC-USDT", report)?.value == 2.25)
+        #expect(check("lag chainlink BTC-USD", report)?.value == 3.6)
+        #expect(check("fill chainlink BTC-USD", report)?.value == 0.8)
+        #expect(check("sink freshness", report)?.value == 1.5)
+        #expect(check("chainlink window BTC-USD", report)?.value == 0.35)
+        #expect(report.feeds.map(\.verdict) == [.pass, .pass])
+        #expect(report.feeds[0].freshSeconds == 300 && report.feeds[0].expectedSeconds == 300)
+    }
+
+    @Test func aSilentSourceFailsByNameAndTheRestStillPass() throws {
+        var measured = healthy()
+        measured.feeds[binance] = .init(newestSecond: now - 95_000_000, newestAgeMillis: 0, freshSeconds: 200, snapshotSeconds: 210)
+        let report = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(measured), kafka: .success(kafka()))
+        #expect(report.overall == .fail)
+        let failing = report.checks.filter { $0.status == .fail }.map(\.name)
+        #expect(failing == ["lag binance BTC-USDT"])
+        #expect(check("lag binance BTC-USDT", report)?.value == 94)
+        #expect(check("fill binance BTC-USDT", report)?.status == .warn)  // 200/300 = 0.667
+        #expect(report.text().contains("OVERALL: FAIL (failing: lag binance BTC-USDT)"))
+        measured.feeds[binance] = nil
+        let missing = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(measured), kafka: .success(kafka()))
+        #expect(check("lag binance BTC-USDT", missing)?.detail.contains("no fresh snapshot of binance BTC-USDT") == true)
+        #expect(check("fill binance BTC-USDT", missing)?.status == .fail)
+    }
+
+    @Test func consumerLagIsJudgedInMessagesAndSeconds() throws {
+        var configuration = configuration
+        configuration.consumerMessages = .above(warn: 100, fail: 1000)
+        let oldest = now / 1000 - 42_500
+        let report = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(healthy()),
+                                             kafka: .success(kafka(messages: 500, oldest: oldest)))
+        #expect(check("consumer aggregator messages behind", report)?.status == .warn)
+        #expect(check("consumer aggregator messages behind", report)?.value == 500)
+        #expect(check("consumer aggregator seconds behind", report)?.value == 42.5)
+        #expect(check("consumer aggregator seconds behind", report)?.status == .warn)
+        #expect(report.overall == .pass)
+        #expect(report.groups.first?.verdict == .warn)
+        let far = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(healthy()),
+                                          kafka: .success(kafka(messages: 5000, oldest: now / 1000 - 120_000)))
+        #expect(far.overall == .fail)
+        #expect(far.checks.filter { $0.status == .fail }.map(\.name) == ["consumer aggregator messages behind", "consumer aggregator seconds behind"])
+    }
+
+    @Test func theOpenWindowMustExistAfterItsGraceAndOpenPromptly() throws {
+        var measured = healthy()
+        measured.windows.removeLast()
+        let missing = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(measured), kafka: .success(kafka()))
+        #expect(check("chainlink window BTC-USD", missing)?.status == .fail)
+        #expect(check("chainlink window BTC-USD", missing)?.detail.contains("no row for the window opened at 2026-11-24T09:15:00.000Z") == true)
+        // Ten seconds into a window its row may not exist yet.
+        let early = HealthAssessment.report(configuration: configuration, now: now - 290_000_000, postgres: .success(measured), kafka: .success(kafka()))
+        #expect(check("chainlink window BTC-USD", early)?.status == .pass)
+        var late = healthy()
+        late.windows[1].openDelayMillis = 7_200
+        late.windows[0].final = false
+        let doubtful = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(late), kafka: .success(kafka()))
+        let window = try #require(check("chainlink window BTC-USD", doubtful))
+        #expect(window.status == .warn)
+        #expect(window.value == 7.2)
+        #expect(window.detail.contains("the open came 7.2 s after the boundary"))
+        #expect(window.detail.contains("the previous window (2026-11-24T09:00:00.000Z) is not final"))
+    }
+
+    @Test func anUnreachableDatabaseFailsAndSkipsWhatItWouldMeasure() throws {
+        let error = DatabaseError(.unavailable, "connecting: connection refused")
+        let report = HealthAssessment.report(configuration: configuration, now: now, postgres: .failure(error), kafka: .success(kafka()))
+        #expect(report.overall == .fail)
+        #expect(check("database", report)?.status == .fail)
+        #expect(check("database", report)?.detail.contains("connection refused") == true)
+        let skipped = report.checks.filter { $0.status == .skip }.map(\.name)
+        #expect(skipped == ["lag binance BTC-USDT", "fill binance BTC-USDT", "lag chainlink BTC-USD", "fill chainlink BTC-USD",
+                            "sink freshness", "chainlink window BTC-USD"])
+        #expect(check("consumer aggregator messages behind", report)?.status == .pass)
+    }
+
+    @Test func theJSONCarriesEveryCheckWithItsThreshold() throws {
+        var measured = healthy()
+        measured.feeds[chainlink] = nil
+        let report = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(measured), kafka: .success(kafka()))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        #expect(object["overall"] as? String == "FAIL")
+        #expect(object["generated_at"] as? String == "2026-11-24T09:20:00.000Z")
+        let checks = try #require(object["checks"] as? [[String: Any]])
+        #expect(checks.count == 10)
+        let lag = try #require(checks.first { $0["name"] as? String == "lag chainlink BTC-USD" })
+        #expect(lag["status"] as? String == "FAIL")
+        #expect(lag["value"] is NSNull)
+        let threshold = try #require(lag["threshold"] as? [String: Any])
+        #expect(threshold["warn"] as? Double == 10 && threshold["fail"] as? Double == 30 && threshold["direction"] as? String == "above")
+        let feeds = try #require(object["feeds"] as? [[String: Any]])
+        #expect(feeds.map { $0["verdict"] as? String } == ["PASS", "FAIL"])
+        #expect(feeds.first?["fill_rate"] as? Double == 1)
+    }
+}
