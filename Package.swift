@@ -298,6 +298,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TickbusTelemetryTests",
+            dependencies: [
+                "TickbusTelemetry", "TickbusTestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/Shared/TelemetryTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TickbusMarketTests",
             dependencies: ["TickbusMarket"],
             path: "Tests/Shared/MarketTests",
