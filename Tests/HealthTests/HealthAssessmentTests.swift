@@ -102,7 +102,7 @@ struct HealthAssessmentTests {
         #expect(report.overall == .pass)
         #expect(report.groups.first?.verdict == .warn)
         let far = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(healthy()),
-                                          kafka: .success(kafka(messages: 5000, oldest: now / 1000 - 120_000)))
+                                          kafka: .success(kafka(messages: 5000, oldest: now / 1000 - 150_000)))
         #expect(far.overall == .fail)
         #expect(far.checks.filter { $0.status == .fail }.map(\.name) == ["consumer aggregator messages behind", "consumer aggregator seconds behind"])
     }

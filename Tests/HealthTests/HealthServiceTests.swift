@@ -213,20 +213,20 @@ struct HealthServiceTests {
 
     @Test func aConsumerGroupFarBehindWarnsOrFailsPerThreshold() async throws {
         try await withHealthyPipeline { fixture in
-            // 30 records written 90 s ago that neither group has consumed.
-            try await send(30, to: fixture.configuration.topics.ticks(.binance), at: WallClock.microseconds() / 1000 - 90_000)
+            // 30 records written 150 s ago that neither group has consumed.
+            try await send(30, to: fixture.configuration.topics.ticks(.binance), at: WallClock.microseconds() / 1000 - 150_000)
             var configuration = fixture.configuration
             let defaults = await evaluate(configuration)
             #expect(check("consumer aggregator messages behind", defaults)?.value == 30)
             #expect(check("consumer aggregator messages behind", defaults)?.status == .pass)
             let seconds = try #require(check("consumer aggregator seconds behind", defaults)?.value)
-            #expect(seconds >= 90 && seconds < 100)
+            #expect(seconds >= 150 && seconds < 160)
             #expect(check("consumer aggregator seconds behind", defaults)?.status == .fail)
             #expect(check("consumer sink seconds behind", defaults)?.status == .fail)
             #expect(defaults.overall == .fail)
 
             configuration.consumerMessages = .above(warn: 10, fail: 100)
-            configuration.consumerSeconds = .above(warn: 60, fail: 600)
+            configuration.consumerSeconds = .above(warn: 100, fail: 600)
             let warned = await evaluate(configuration)
             #expect(warned.groups.map(\.verdict) == [.warn, .warn])
             #expect(warned.overall == .pass)
@@ -234,7 +234,7 @@ struct HealthServiceTests {
             configuration.consumerMessages = .above(warn: 5, fail: 20)
             let failed = await evaluate(configuration)
             #expect(check("consumer aggregator messages behind", failed)?.status == .fail)
-            let text = try runExecutable(executable, ["check", "--threshold", "consumer.messages=5/20", "--threshold", "consumer.seconds=60/600"]
+            let text = try runExecutable(executable, ["check", "--threshold", "consumer.messages=5/20", "--threshold", "consumer.seconds=100/600"]
                                          + fixture.arguments, environment: fixture.environment)
             #expect(text.status == 1)
             #expect(text.output.contains("FAIL  consumer aggregator messages behind = 30 messages"))

@@ -108,8 +108,10 @@ public struct HealthConfiguration: Sendable {
     public var groups = [ConsumerGroup(role: .aggregator, groupID: "aggregator"), ConsumerGroup(role: .sink, groupID: "sink")]
     /// Records a group has not consumed yet. Default: warn > 10 000, fail > 100 000.
     public var consumerMessages = Limit.above(warn: 10_000, fail: 100_000)
-    /// Age of the oldest record a group has not consumed, seconds. Default: warn > 10, fail > 60.
-    public var consumerSeconds = Limit.above(warn: 10, fail: 60)
+    /// Age of the oldest record a group has not consumed, seconds. The aggregator commits a second only once
+    /// it is final for every source (2 s + lateness), so a healthy aggregator reads several seconds behind.
+    /// Default: warn > 30, fail > 120.
+    public var consumerSeconds = Limit.above(warn: 30, fail: 120)
     /// Seconds since the sink's last committed batch. Default: warn > 10, fail > 60.
     public var sinkFreshness = Limit.above(warn: 10, fail: 60)
     /// The Chainlink market whose open 15-minute window is checked. Default: BTC-USD.
