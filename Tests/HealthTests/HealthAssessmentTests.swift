@@ -89,6 +89,23 @@ struct HealthAssessmentTests {
         #expect(check("fill binance BTC-USDT", missing)?.status == .fail)
     }
 
+    @Test func aNewFeedIsJudgedOnTheSecondsSinceItStarted() throws {
+        var measured = healthy()
+        let windowEnd = now - 5_000_000  // settle 5 s
+        measured.feeds[binance] = .init(newestSecond: now - 3_000_000, newestAgeMillis: 250, freshSeconds: 58, snapshotSeconds: 60,
+                                        firstSecondInWindow: windowEnd - 60_000_000, hasEarlierSnapshots: false)
+        let report = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(measured), kafka: .success(kafka()))
+        let fill = try #require(check("fill binance BTC-USDT", report))
+        #expect(fill.value == 58.0 / 60.0)
+        #expect(fill.status == .pass)
+        #expect(fill.detail == "58 of 60 s had ticks (60 snapshots, since the feed's first snapshot at 2026-11-24T09:18:55.000Z)")
+        #expect(report.feeds[0].expectedSeconds == 60)
+        // The same counts for a feed that existed before the window: it was silent most of the window.
+        measured.feeds[binance]?.hasEarlierSnapshots = true
+        let old = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(measured), kafka: .success(kafka()))
+        #expect(check("fill binance BTC-USDT", old)?.status == .fail)
+    }
+
     @Test func consumerLagIsJudgedInMessagesAndSeconds() throws {
         var configuration = configuration
         configuration.consumerMessages = .above(warn: 100, fail: 1000)

@@ -47,12 +47,11 @@ public enum HealthAssessment {
         _ feed: Feed, configuration: HealthConfiguration, now: Int64, postgres: Result<PostgresMeasurements, DatabaseError>
     ) -> (lag: HealthCheck, fill: HealthCheck, summary: FeedSummary) {
         let lagLimit = configuration.lagLimit(of: feed.source), fillLimit = configuration.fillLimit(of: feed.source)
-        let expected = configuration.windowSeconds
         guard case .success(let measured) = postgres else {
             let skipped = "not measured: the database is unavailable"
             return (HealthCheck(name: "lag \(feed)", status: .skip, unit: "s", limit: lagLimit, detail: skipped),
                     HealthCheck(name: "fill \(feed)", status: .skip, unit: "ratio", limit: fillLimit, detail: skipped),
-                    FeedSummary(feed: feed, freshSeconds: 0, expectedSeconds: expected, verdict: .skip))
+                    FeedSummary(feed: feed, freshSeconds: 0, expectedSeconds: configuration.windowSeconds, verdict: .skip))
         }
         let row = measured.feeds[feed] ?? .init(freshSeconds: 0, snapshotSeconds: 0)
         let lagCheck: HealthCheck
@@ -66,10 +65,18 @@ public enum HealthAssessment {
             lagCheck = HealthCheck(name: "lag \(feed)", status: .fail, unit: "s", limit: lagLimit,
                                    detail: "no fresh snapshot of \(feed) in the last 24 h: is its producer running?")
         }
-        let fill = Double(row.freshSeconds) / Double(expected)
+        // A feed whose first snapshot ever falls inside the window is judged on the seconds since it started.
+        var expected = configuration.windowSeconds
+        var since = ""
+        if !row.hasEarlierSnapshots, let first = row.firstSecondInWindow {
+            let window = HealthWindow(now: now, configuration: configuration)
+            expected = max(1, Int((window.end - first) / 1_000_000))
+            since = ", since the feed's first snapshot at \(isoTime(first))"
+        }
+        let fill = min(1, Double(row.freshSeconds) / Double(expected))
         let fillCheck = HealthCheck(
             name: "fill \(feed)", status: fillLimit.status(of: fill), value: fill, unit: "ratio", limit: fillLimit,
-            detail: "\(row.freshSeconds) of \(expected) s had ticks (\(row.snapshotSeconds) snapshots)")
+            detail: "\(row.freshSeconds) of \(expected) s had ticks (\(row.snapshotSeconds) snapshots\(since))")
         let summary = FeedSummary(
             feed: feed, newestEventTime: row.newestEventTime, lagSeconds: lagSeconds, freshSeconds: row.freshSeconds,
             expectedSeconds: expected, fillRate: fill, verdict: max(lagCheck.status, fillCheck.status))

@@ -13,6 +13,10 @@ public struct PostgresMeasurements: Sendable, Equatable {
         /// Fresh snapshots and all snapshots within the fill window.
         public var freshSeconds: Int
         public var snapshotSeconds: Int
+        /// The first snapshot within the fill window, and whether the feed has any before it (within the
+        /// lookback): a feed without is new, and its fill rate counts only the seconds since it started.
+        public var firstSecondInWindow: Int64? = nil
+        public var hasEarlierSnapshots = true
 
         public var newestEventTime: Int64? {
             guard let newestSecond else { return nil }
@@ -108,7 +112,9 @@ final class PostgresProbe: @unchecked Sendable {
         do {
             let rows = try await connection.query("""
                 SELECT f.source, f.instrument, (extract(epoch FROM n.second) * 1000000)::bigint, n.age_ms,
-                       coalesce(w.fresh, 0), coalesce(w.total, 0)
+                       coalesce(w.fresh, 0), coalesce(w.total, 0), (extract(epoch FROM w.first) * 1000000)::bigint,
+                       EXISTS (SELECT 1 FROM snapshots_1s e WHERE e.source = f.source AND e.instrument = f.instrument
+                               AND e.second >= to_timestamp(\(lookbackStart)) AND e.second < to_timestamp(\(windowStart)))
                 FROM unnest(\(sources)::text[], \(instruments)::text[]) AS f(source, instrument)
                 LEFT JOIN LATERAL (
                     SELECT s.second, s.age_ms FROM snapshots_1s s
@@ -116,14 +122,16 @@ final class PostgresProbe: @unchecked Sendable {
                       AND s.second >= to_timestamp(\(lookbackStart))
                     ORDER BY s.second DESC LIMIT 1) n ON true
                 LEFT JOIN LATERAL (
-                    SELECT count(*) FILTER (WHERE s.fresh) AS fresh, count(*) AS total FROM snapshots_1s s
+                    SELECT count(*) FILTER (WHERE s.fresh) AS fresh, count(*) AS total, min(s.second) AS first FROM snapshots_1s s
                     WHERE s.source = f.source AND s.instrument = f.instrument
                       AND s.second >= to_timestamp(\(windowStart)) AND s.second < to_timestamp(\(windowEnd))) w ON true
                 """, logger: logger)
             var result: [Feed: PostgresMeasurements.FeedRow] = [:]
-            for try await (source, instrument, second, age, fresh, total) in rows.decode((String, String, Int64?, Int64?, Int64, Int64).self) {
+            for try await (source, instrument, second, age, fresh, total, first, earlier)
+                in rows.decode((String, String, Int64?, Int64?, Int64, Int64, Int64?, Bool).self) {
                 guard let feed = configuration.feeds.first(where: { $0.source.rawValue == source && $0.instrument.description == instrument }) else { continue }
-                result[feed] = .init(newestSecond: second, newestAgeMillis: age, freshSeconds: Int(fresh), snapshotSeconds: Int(total))
+                result[feed] = .init(newestSecond: second, newestAgeMillis: age, freshSeconds: Int(fresh), snapshotSeconds: Int(total),
+                                     firstSecondInWindow: first, hasEarlierSnapshots: earlier)
             }
             return result
         } catch {
