@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 
-.PHONY: all build test bootstrap services services-stop services-status bench-kafka bench-normalize bench-aggregate bench-sink run clean
+.PHONY: all build test bootstrap services services-stop services-status bench-kafka bench-normalize bench-aggregate bench-sink run demo stop clean
 
 all: build
 
@@ -30,9 +30,17 @@ services-status:
 bench-kafka: bootstrap
 	./scripts/bench-kafka
 
+# The whole pipeline against the live venues (needs internet), attached: Ctrl-C stops everything in order.
 run:
-	@echo "make run: not there yet — the producers, aggregator, sink and health services are being built (issues #3-#8)." >&2
-	@exit 1
+	./scripts/run start --foreground
+
+# The same against venue-sim (no internet needed): topics demo.*, database tickbus_demo.
+demo:
+	./scripts/run start --demo --foreground
+
+# Stops what `make run` / `make demo` started (from another terminal, or after `scripts/run start`).
+stop:
+	./scripts/run stop
 
 clean:
 	rm -rf .build .run

@@ -278,6 +278,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "TickbusMarket", "TickbusKafka", "TickbusPostgres", "TickbusTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/EndToEndTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HealthTests",
             dependencies: [
                 "Health", "Sink", "TickbusMarket", "TickbusKafka", "TickbusPostgres", "TickbusTestSupport",

@@ -11,8 +11,17 @@ struct Command: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "producer",
         abstract: "Tickbus producer: one process per source, live WebSocket data to Kafka ticks.",
-        subcommands: [Run.self, Normalize.self, Replay.self]
+        subcommands: [Run.self, Normalize.self, Replay.self, Sources.self]
     )
+}
+
+struct Sources: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the sources this build has adapters for, one per line (scripts/run starts one producer each).")
+
+    func run() {
+        for source in Adapters.implemented { print(source.rawValue) }
+    }
 }
 
 struct SourceOptions: ParsableArguments {

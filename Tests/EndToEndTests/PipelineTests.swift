@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+import TickbusKafka
+import TickbusMarket
+import TickbusPostgres
+import TickbusTestSupport
+
+/// The whole path as a user starts it (`scripts/run start --demo`, debug executables): venue-sim → producers
+/// → broker → aggregator → sink → Postgres → health, then an exact accounting of what arrived.
+@Suite("end to end", .serialized)
+struct PipelineTests {
+    let suffix = UUID().uuidString.prefix(8).lowercased()
+    var prefix: String { "e2e-\(suffix)." }
+    var database: String { "tickbus_e2e_\(suffix)" }
+    let runDirectory = NSTemporaryDirectory() + "tickbus-e2e-" + UUID().uuidString
+
+    func script(_ arguments: [String], environment: [String: String], deadline: Double = 120) throws -> (status: Int32, output: String) {
+        try runExecutable(repositoryRoot + "/scripts/run", arguments, environment: environment, deadline: deadline)
+    }
+
+    @Test func simulatedVenuesReachPostgresExactlyOnceAndHealthPasses() async throws {
+        let healthPort = freePort()
+        let environment = [
+            "TICKBUS_RUN_BIN": repositoryRoot + "/.build/debug", "TICKBUS_PIPELINE_DIR": runDirectory,
+            "TICKBUS_RUN_FIXED_PORTS": "0", "TICKBUS_HEALTH_PORT": String(healthPort), "TICKBUS_SIM_PORT": String(freePort()),
+            "TICKBUS_TOPIC_PREFIX": prefix, "TICKBUS_PG_DATABASE": database,
+            "TICKBUS_AGGREGATOR_GROUP": "e2e-aggregator-\(suffix)", "TICKBUS_SINK_GROUP": "e2e-sink-\(suffix)",
+            "TICKBUS_HEALTH_INTERVAL_SECONDS": "2",
+        ]
+        let postgres = devPostgres(database: database)
+        defer {
+            _ = try? script(["stop"], environment: environment)
+            try? FileManager.default.removeItem(atPath: runDirectory)
+        }
+        let started = ContinuousClock.now
+        let start = try script(["start", "--demo"], environment: environment)
+        try #require(start.status == 0, "scripts/run start failed: \(start.output)")
+        let sources = try runExecutable(repositoryRoot + "/.build/debug/producer", ["sources"]).output
+            .split(separator: "\n").map(String.init)
+        #expect(sources.count >= 4)
+
+        // Health PASS within a minute of the start.
+        let passed = try await eventually(within: .seconds(90)) { (try? curl("http://127.0.0.1:\(healthPort)/health").status) == 200 }
+        let untilPass = ContinuousClock.now - started
+        #expect(passed, "health never passed: \((try? curl("http://127.0.0.1:\(healthPort)/health").body) ?? "")")
+        #expect(untilPass < .seconds(60), "health took \(untilPass) to pass")
+        let check = try runExecutable(repositoryRoot + "/.build/debug/health", ["check"],
+                                      environment: environment.merging(devServicesEnvironment()) { _, services in services }
+                                          .merging(["TICKBUS_HEALTH_SOURCES": sources.joined(separator: ",")]) { _, new in new })
+        #expect(check.status == 0, "\(check.output)")
+        #expect(check.output.contains("OVERALL: PASS"))
+        // At least 50 s of data in all.
+        let running = ContinuousClock.now - started
+        if running < .seconds(50) { try await Task.sleep(for: .seconds(50) - running) }
+
+        // Producers stop; everything they published drains into Postgres.
+        let stopped = try script(["stop", "producers"], environment: environment)
+        #expect(stopped.status == 0, "\(stopped.output)")
+        let published = try await readTicks(sources: sources)
+        #expect(published.count > 500 * sources.count / 7, "only \(published.count) ticks published")
+        let drained = try await eventually(within: .seconds(60)) {
+            try await count("SELECT count(*) FROM ticks", postgres) >= published.count
+        }
+        #expect(drained)
+        _ = try script(["stop"], environment: environment)
+
+        // Every published tick is stored exactly once, and per producer the sequence has no gap.
+        let stored = try await rows("SELECT source, producer, seq::text FROM ticks", postgres)
+        let storedKeys = stored.map { "\($0[0]!)|\($0[1]!)|\($0[2]!)" }
+        #expect(storedKeys.count == Set(storedKeys).count, "duplicates in ticks")
+        #expect(Set(storedKeys) == Set(published.map { "\($0.source)|\($0.producer)|\($0.seq)" }))
+        let gaps = try await rows("""
+            SELECT producer FROM ticks GROUP BY producer HAVING count(*) <> max(seq) - min(seq) + 1
+            """, postgres)
+        #expect(gaps.isEmpty, "sequence gaps: \(gaps)")
+        let perSource = try await rows("SELECT source, count(*)::text FROM ticks GROUP BY source ORDER BY source", postgres)
+        #expect(perSource.map { $0[0]! } == sources.sorted())
+
+        // Every second both ends of the run share has a snapshot of every market of every source.
+        let bounds = try await rows("""
+            SELECT extract(epoch FROM max(first))::bigint::text, extract(epoch FROM min(last))::bigint::text
+            FROM (SELECT source, instrument, min(second) AS first, max(second) AS last FROM snapshots_1s GROUP BY 1, 2) s
+            """, postgres)
+        let first = Int(bounds[0][0] ?? "") ?? 0, last = Int(bounds[0][1] ?? "") ?? 0
+        #expect(last - first >= 30, "only \(last - first) s shared by every source")
+        let holes = try await rows("""
+            SELECT s.source, s.instrument, count(p.second)::text FROM (SELECT DISTINCT source, instrument FROM snapshots_1s) s
+            LEFT JOIN snapshots_1s p ON p.source = s.source AND p.instrument = s.instrument
+                 AND p.second BETWEEN to_timestamp(\(first)) AND to_timestamp(\(last))
+            GROUP BY s.source, s.instrument HAVING count(p.second) <> \(last - first + 1)
+            """, postgres)
+        #expect(holes.isEmpty, "seconds without a snapshot: \(holes)")
+
+        // Windows agree with the ticks of their window; spreads with the snapshots of their second.
+        let windows = try await count("SELECT count(DISTINCT source) FROM windows_15m", postgres)
+        #expect(windows == sources.count)
+        let inconsistentWindows = try await rows("""
+            SELECT w.source, w.window_start::text FROM windows_15m w
+            JOIN LATERAL (
+                SELECT min(coalesce((t.bid + t.ask) / 2, t.last)) AS low, max(coalesce((t.bid + t.ask) / 2, t.last)) AS high
+                FROM ticks t WHERE t.source = w.source AND t.instrument = w.instrument
+                  AND t.ts >= w.window_start AND t.ts < w.window_start + interval '15 minutes') t ON true
+            WHERE w.open < t.low::float8 - 1e-6 OR w.open > t.high::float8 + 1e-6
+               OR w.high > t.high::float8 + 1e-6 OR w.low < t.low::float8 - 1e-6
+               OR w.current > w.high + 1e-9 OR w.current < w.low - 1e-9
+            """, postgres)
+        #expect(inconsistentWindows.isEmpty, "windows outside their ticks' range: \(inconsistentWindows)")
+        let pairs = try await count("SELECT count(DISTINCT (a, b)) FROM spreads_1s", postgres)
+        let liveFeeds = try await count("SELECT count(DISTINCT source) FROM snapshots_1s WHERE instrument LIKE 'BTC-%'", postgres)
+        #expect(pairs == liveFeeds * (liveFeeds - 1) / 2)
+        let badSpreads = try await count("""
+            SELECT count(*) FROM spreads_1s d
+            JOIN snapshots_1s a ON a.source = d.a AND a.instrument = d.a_instrument AND a.second = d.second
+            JOIN snapshots_1s b ON b.source = d.b AND b.instrument = d.b_instrument AND b.second = d.second
+            WHERE abs(d.a_price_usd - a.price_usd) > 1e-9 OR abs(d.b_price_usd - b.price_usd) > 1e-9
+               OR abs(d.diff_usd - (d.a_price_usd - d.b_price_usd)) > 1e-9
+            """, postgres)
+        let spreads = try await count("SELECT count(*) FROM spreads_1s", postgres)
+        #expect(spreads > 0 && badSpreads == 0, "\(badSpreads) of \(spreads) spreads disagree with their snapshots")
+
+        let admin = try await devPostgres().connect(logger: quietLogger)
+        try? await admin.execute(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)"), logger: quietLogger, doing: "drop")
+        try? await admin.close()
+    }
+
+    struct PublishedTick: Hashable {
+        var source: String
+        var producer: String
+        var seq: Int64
+    }
+
+    /// Every record of the sources' tick topics, read without a group until the topics stay quiet for 3 s.
+    func readTicks(sources: [String]) async throws -> [PublishedTick] {
+        let admin = try KafkaAdmin(configuration: testClient(), logger: quietLogger)
+        var positions: [KafkaTopicPartition: KafkaOffset] = [:]
+        for source in sources {
+            let description = try await admin.describeTopic(prefix + "ticks." + source)
+            for partition in description.partitions { positions[KafkaTopicPartition(topic: description.name, partition: partition)] = .beginning }
+        }
+        await admin.close()
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: testClient()), logger: quietLogger)
+        try await consumer.assign(positions)
+        var ticks: [PublishedTick] = []
+        var quietSince = ContinuousClock.now
+        while ContinuousClock.now - quietSince < .seconds(3) {
+            let messages = try await consumer.poll(maxMessages: 5000, timeout: .milliseconds(200))
+            if !messages.isEmpty { quietSince = .now }
+            for message in messages {
+                let object = try JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any]
+                guard let source = object?["source"] as? String, let producer = object?["producer"] as? String,
+                      let seq = (object?["seq"] as? NSNumber)?.int64Value else {
+                    Issue.record("not a tick: \(String(decoding: message.value, as: UTF8.self))")
+                    continue
+                }
+                ticks.append(PublishedTick(source: source, producer: producer, seq: seq))
+            }
+        }
+        await consumer.close()
+        return ticks
+    }
+
+    func devServicesEnvironment() -> [String: String] {
+        let settings = devPostgres()
+        return ["TICKBUS_PG_HOST": settings.host, "TICKBUS_PG_PORT": String(settings.port), "TICKBUS_PG_USER": settings.user,
+                "TICKBUS_PG_PASSWORD": settings.password ?? "", "TICKBUS_PG_SSLMODE": "disable", "TICKBUS_KAFKA_BROKERS": brokers]
+    }
+}
