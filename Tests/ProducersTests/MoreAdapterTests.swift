@@ -81,3 +81,64 @@ struct MoreAdapterTests {
         }
     }
 }
+
+/// Upbit and HTX on frames from their documentation: binary framing (JSON in binary frames, gzip), numbers
+/// kept as sent, keepalives, errors.
+@Suite("Venue adapters: Upbit, HTX")
+struct BinaryFrameAdapterTests {
+    let received: Int64 = 1_700_000_000_123_456
+    func ticks(_ events: [VenueEvent]) -> [Tick] { events.compactMap { if case .tick(let tick) = $0 { tick } else { nil } } }
+    func binary(_ text: String) -> WebSocketFrame { WebSocketFrame(opcode: .binary, bytes: Array(text.utf8)) }
+
+    @Test func upbitOrderbookAndTradeInBinaryFrames() throws {
+        let adapter = UpbitAdapter(instruments: [try Instrument("BTC-KRW"), try Instrument("USDT-KRW")])
+        let book = #"{"type":"orderbook","code":"KRW-BTC","timestamp":1553853571184,"total_ask_size":36.90715747,"total_bid_size":29.12064978,"orderbook_units":[{"ask_price":4627000.0,"bid_price":4626000.0,"ask_size":1.40706623,"bid_size":3.57203617}],"stream_type":"SNAPSHOT"}"#
+        let quote = try #require(ticks(try adapter.decode(binary(book), receiveTime: received)).first)
+        #expect(quote.instrument == (try Instrument("BTC-KRW")))
+        #expect(quote.venueSymbol == "KRW-BTC")
+        #expect(quote.bid?.text == "4626000.0" && quote.ask?.text == "4627000.0")
+        #expect(quote.bidSize?.text == "3.57203617" && quote.askSize?.text == "1.40706623")
+        #expect(quote.venueTime == 1_553_853_571_184_000)
+        let trade = #"{"type":"trade","code":"KRW-BTC","timestamp":1676965262177,"trade_date":"2023-02-21","trade_time":"07:41:02","trade_timestamp":1676965262000,"trade_price":31883000.0,"trade_volume":0.00096914,"ask_bid":"BID","prev_closing_price":31710000.0,"change":"RISE","change_price":173000.0,"sequential_id":1676965262139000,"stream_type":"REALTIME"}"#
+        let last = try #require(ticks(try adapter.decode(binary(trade), receiveTime: received)).first)
+        #expect(last.kind == .trade && last.last?.text == "31883000.0")
+        #expect(last.venueTime == 1_676_965_262_177_000, "message time in ms, not the whole-second trade_timestamp")
+        // The FX leg, and an empty bid side (price 0) dropped rather than quoted as 0.
+        let leg = #"{"type":"orderbook","code":"KRW-USDT","timestamp":1691530805062000,"orderbook_units":[{"ask_price":1401.0,"bid_price":0,"ask_size":10.0,"bid_size":0}]}"#
+        let fx = try #require(ticks(try adapter.decode(binary(leg), receiveTime: received)).first)
+        #expect(fx.instrument == (try Instrument("USDT-KRW")))
+        #expect(fx.bid == nil && fx.bidSize == nil && fx.ask?.text == "1401.0")
+        #expect(fx.venueTime == 1_691_530_805_062_000, "a timestamp above 10^15 is already µs")
+        #expect(try adapter.decode(binary(#"{"status":"UP"}"#), receiveTime: received) == [.pong])
+        #expect(try adapter.decode(binary(#"{"error":{"name":"WRONG_FORMAT","message":"bad request"}}"#), receiveTime: received)
+            == [.rejected("WRONG_FORMAT: bad request")])
+        #expect(adapter.subscribeFrames(at: 42) == [.text(#"[{"ticket":"tickbus-42"},{"type":"orderbook","codes":["KRW-BTC.1","KRW-USDT.1"]},{"type":"trade","codes":["KRW-BTC","KRW-USDT"],"is_only_realtime":true},{"format":"DEFAULT"}]"#)])
+        #expect(throws: VenueDecodeError.self) { try adapter.decode(binary(#"{"type":"orderbook","code":"KRW-ETH","timestamp":1,"orderbook_units":[]}"#), receiveTime: received) }
+        #expect(throws: VenueDecodeError.self) { try adapter.decode(binary(#"{"type":"orderbook","code":"KRW-BTC","timestamp":"soon","orderbook_units":[]}"#), receiveTime: received) }
+    }
+
+    @Test func htxGzipFramesPingsAndHugeTradeIds() throws {
+        let adapter = HTXAdapter(instruments: [try Instrument("BTC-USDT")])
+        func gzip(_ text: String) -> WebSocketFrame { WebSocketFrame(opcode: .binary, bytes: HTXAdapter.gzip(text)) }
+        let bbo = #"{"ch":"market.btcusdt.bbo","ts":1630982519433,"tick":{"seqId":137236413826,"ask":52037.38,"askSize":0.14,"bid":52037.37,"bidSize":1.186858,"quoteTime":1630982519432,"symbol":"btcusdt"}}"#
+        let quote = try #require(ticks(try adapter.decode(gzip(bbo), receiveTime: received)).first)
+        #expect(quote.bid?.text == "52037.37" && quote.ask?.text == "52037.38")
+        #expect(quote.bidSize?.text == "1.186858" && quote.askSize?.text == "0.14")
+        #expect(quote.venueTime == 1_630_982_519_432_000)
+        #expect(quote.venueSymbol == "btcusdt")
+        let trades = #"{"ch":"market.btcusdt.trade.detail","ts":1630994963175,"tick":{"id":137005445109,"ts":1630994963173,"data":[{"id":137005445109359286410323766,"ts":1630994963173,"tradeId":102523573486,"amount":0.006754,"price":52648.62,"direction":"buy"},{"id":137005445109359286410323767,"ts":1630994963174,"tradeId":102523573487,"amount":3.45E-4,"price":52648.63,"direction":"sell"}]}}"#
+        let deals = ticks(try adapter.decode(gzip(trades), receiveTime: received))
+        #expect(deals.map { $0.last?.text } == ["52648.62", "52648.63"])
+        #expect(deals.map(\.venueTime) == [1_630_994_963_173_000, 1_630_994_963_174_000])
+        #expect(try adapter.decode(gzip(#"{"ping":1492420473027}"#), receiveTime: received) == [.reply(.text(#"{"pong":1492420473027}"#))])
+        #expect(try adapter.decode(gzip(#"{"id":"bbo-btcusdt","status":"ok","subbed":"market.btcusdt.bbo","ts":1489474081631}"#), receiveTime: received)
+            == [.subscribed("market.btcusdt.bbo")])
+        #expect(try adapter.decode(gzip(#"{"status":"error","err-code":"bad-request","err-msg":"invalid topic market.xxx.bbo","ts":1}"#), receiveTime: received)
+            == [.rejected("bad-request: invalid topic market.xxx.bbo")])
+        #expect(adapter.subscribeFrames() == [.text(#"{"sub":"market.btcusdt.bbo","id":"bbo-btcusdt"}"#),
+                                             .text(#"{"sub":"market.btcusdt.trade.detail","id":"trade-btcusdt"}"#)])
+        let notGzip = WebSocketFrame(opcode: .binary, bytes: Array(bbo.utf8))
+        #expect(throws: VenueDecodeError.self) { try adapter.decode(notGzip, receiveTime: received) }
+        #expect(throws: VenueDecodeError.self) { try adapter.decode(gzip(#"{"ch":"market.btcusdt.bbo","ts":1,"tick":{"ask":"x","bid":1}}"#), receiveTime: received) }
+    }
+}

@@ -156,7 +156,7 @@ struct SupervisorTests {
         }
     }
 
-    @Test(arguments: [SourceID.okx, .coinbase, .chainlink, .bybit, .bitget, .gate])
+    @Test(arguments: [SourceID.okx, .coinbase, .chainlink, .bybit, .bitget, .gate, .upbit, .htx])
     func everySimulatedSourceRoundTripsExactly(_ source: SourceID) async throws {
         try await withPipeline(source) { simulator, supervisor, topics in
             try await waitUntil { supervisor.counts.ticks >= 30 }
@@ -172,6 +172,16 @@ struct SupervisorTests {
             #expect(ticks.count == sent.count)
             #expect(ticks.sorted { $0.sequence < $1.sequence }.map { ($0.bid ?? $0.last)!.text } == sent)
             #expect(supervisor.counts.decodeErrors == 0)
+        }
+    }
+
+    @Test func htxApplicationPingsAreEchoedSoTheConnectionStays() async throws {
+        try await withPipeline(.htx, simulator: { $0.appPingInterval = .milliseconds(200) }) { simulator, supervisor, _ in
+            try await waitUntil { supervisor.counts.ticks >= 10 }
+            let before = supervisor.counts.ticks
+            try await Task.sleep(for: .seconds(2))  // ten pings; two unanswered would close the connection
+            #expect(simulator.connections(.htx) == 1)
+            #expect(supervisor.counts.ticks > before + 20)
         }
     }
 

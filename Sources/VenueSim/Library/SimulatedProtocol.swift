@@ -4,7 +4,29 @@ public import TickbusMarket
 /// The wire protocol of one simulated source: how it answers client messages and what its data frames
 /// look like (the same shapes the adapters decode; see venues.md).
 public struct SimulatedProtocol: Sendable {
-    public static let supported: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate]
+    public static let supported: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx]
+
+    /// How the source frames what it sends.
+    enum Framing {
+        case text
+        /// UTF-8 JSON in binary frames (Upbit).
+        case binary
+        /// gzip-compressed JSON in binary frames (HTX).
+        case gzip
+    }
+
+    var framing: Framing {
+        switch source {
+        case .upbit: .binary
+        case .htx: .gzip
+        default: .text
+        }
+    }
+
+    /// An application-level ping the server sends (HTX), and how often; the client must echo it.
+    func serverPing(millis: Int64) -> String? {
+        source == .htx ? #"{"ping":\#(millis)}"# : nil
+    }
 
     enum Response {
         case none
@@ -53,6 +75,17 @@ public struct SimulatedProtocol: Sendable {
             guard text.contains("\"subscribe\"") else { return .none }
             if rejecting { return .rejectAndClose(#"{"event":"error","code":30001,"msg":"rejected by venue-sim"}"#) }
             return .reply(["books1", "trade"].map { #"{"event":"subscribe","arg":{"instType":"SPOT","channel":"\#($0)","instId":"BTCUSDT"}}"# }, subscribes: true)
+        case .upbit:
+            if text == "PING" { return .reply([#"{"status":"UP"}"#], subscribes: false) }
+            guard text.contains("\"ticket\"") else { return .none }
+            // Upbit sends no acknowledgement: data simply starts.
+            if rejecting { return .rejectAndClose(#"{"error":{"name":"INVALID_PARAM","message":"rejected by venue-sim"}}"#) }
+            return .reply([], subscribes: true)
+        case .htx:
+            guard let topic = Self.quoted(after: #""sub":""#, in: text) else { return .none }
+            let id = Self.quoted(after: #""id":""#, in: text) ?? ""
+            if rejecting { return .rejectAndClose(#"{"status":"error","err-code":"bad-request","err-msg":"invalid topic \#(topic)","ts":0}"#) }
+            return .reply([#"{"id":"\#(id)","status":"ok","subbed":"\#(topic)","ts":0}"#], subscribes: true)
         case .gate:
             guard text.contains("\"subscribe\"") else { return .none }
             let channel = text.contains("spot.trades") ? "spot.trades" : "spot.book_ticker"
@@ -104,6 +137,21 @@ public struct SimulatedProtocol: Sendable {
                 return (#"{"time":\#(millis / 1000),"time_ms":\#(millis),"channel":"spot.trades","event":"update","result":{"id":\#(index),"create_time":\#(millis / 1000),"create_time_ms":"\#(millis).1234","side":"sell","currency_pair":"BTC_USDT","amount":"0.01","price":"\#(last)","range":"1-1"}}"#, last)
             }
             return (#"{"time":\#(millis / 1000),"time_ms":\#(millis),"channel":"spot.book_ticker","event":"update","result":{"t":\#(millis),"u":\#(index),"s":"BTC_USDT","b":"\#(bid)","B":"0.5","a":"\#(ask)","A":"0.4"}}"#, bid)
+        case .upbit:
+            // KRW at 1 400 per USD: BTC-KRW prices in whole won (mid is in cents), the USDT-KRW leg every fifth frame.
+            if index % 5 == 4 {
+                return (#"{"type":"orderbook","code":"KRW-USDT","timestamp":\#(millis),"total_ask_size":90000.0,"total_bid_size":80000.0,"orderbook_units":[{"ask_price":1401.0,"bid_price":1400.0,"ask_size":5000.0,"bid_size":4000.0}],"stream_type":"REALTIME","level":0}"#, "1400.0")
+            }
+            let bid = "\((mid - 1) * 14).0", ask = "\((mid + 1) * 14).0", last = "\(mid * 14).0"
+            if index % 4 == 3 {
+                return (#"{"type":"trade","code":"KRW-BTC","timestamp":\#(millis),"trade_date":"2026-01-01","trade_time":"00:00:00","trade_timestamp":\#(millis / 1000 * 1000),"trade_price":\#(last),"trade_volume":0.00096914,"ask_bid":"BID","prev_closing_price":90000000.0,"change":"RISE","change_price":1000000.0,"sequential_id":\#(millis * 1000 + Int64(index % 1000)),"stream_type":"REALTIME"}"#, last)
+            }
+            return (#"{"type":"orderbook","code":"KRW-BTC","timestamp":\#(millis),"total_ask_size":3.2,"total_bid_size":4.1,"orderbook_units":[{"ask_price":\#(ask),"bid_price":\#(bid),"ask_size":0.4,"bid_size":0.5}],"stream_type":"REALTIME","level":0}"#, bid)
+        case .htx:
+            if index % 4 == 3 {
+                return (#"{"ch":"market.btcusdt.trade.detail","ts":\#(millis),"tick":{"id":\#(index),"ts":\#(millis),"data":[{"id":137005445109359286410323766,"ts":\#(millis),"tradeId":\#(100_000_000_000 + index),"amount":0.006754,"price":\#(last),"direction":"buy"}]}}"#, last)
+            }
+            return (#"{"ch":"market.btcusdt.bbo","ts":\#(millis),"tick":{"seqId":\#(index),"ask":\#(ask),"askSize":0.14,"bid":\#(bid),"bidSize":1.186858,"quoteTime":\#(millis),"symbol":"btcusdt"}}"#, bid)
         default:
             return ("", "")
         }
@@ -122,6 +170,8 @@ public struct SimulatedProtocol: Sendable {
         case .bybit: #"{"topic":"orderbook.1.BTCUSDT","ts":1,"data":{"s":"BTCUSDT","b":[["x","1"]],"a":[]}}"#
         case .bitget: #"{"arg":{"channel":"books1","instId":"BTCUSDT"},"data":[{"asks":[],"bids":[],"ts":"1"}]}"#
         case .gate: #"{"channel":"spot.trades","event":"update","result":{"currency_pair":"BTC_USDT","price":"1","create_time_ms":"soon"}}"#
+        case .upbit: #"{"type":"orderbook","code":"KRW-BTC","timestamp":"soon","orderbook_units":[]}"#
+        case .htx: #"{"ch":"market.btcusdt.bbo","ts":1,"tick":{"ask":"x","bid":1}}"#
         default: #"{"payload":{"symbol":"btc/usd","timestamp":"soon","value":true}}"#
         }
     }
@@ -129,6 +179,10 @@ public struct SimulatedProtocol: Sendable {
     static func dollars(_ cents: Int64) -> String {
         let fraction = cents % 100
         return "\(cents / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
+    static func quoted(after marker: String, in text: String) -> String? {
+        text.range(of: marker).map { String(text[$0.upperBound...].prefix { $0 != "\"" }) }
     }
 
     static func number(after marker: String, in text: String) -> String? {

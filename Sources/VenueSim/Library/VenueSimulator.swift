@@ -1,7 +1,10 @@
 import Foundation
+import NIOCore
 import Hummingbird
 import HummingbirdWebSocket
 public import Logging
+import Producers
+import Producers
 import Synchronization
 public import TickbusMarket
 import TickbusTelemetry
@@ -26,6 +29,9 @@ public final class VenueSimulator: Sendable {
         /// WebSocket control pings from the server (Binance's keepalive); a client that does not answer
         /// one before the next is disconnected. Default: 20 s.
         public var pingInterval: Duration = .seconds(20)
+        /// Application-level pings of sources that have them (HTX `{"ping":ms}`); two unanswered and the
+        /// connection is closed. Default: 5 s.
+        public var appPingInterval: Duration = .seconds(5)
 
         public init() {}
     }
@@ -119,18 +125,23 @@ public final class VenueSimulator: Sendable {
             return states[source]?.disconnectGeneration ?? 0
         }
         let subscribed = SubscriptionFlag()
+        let unansweredPings = PingCounter()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for try await message in inbound.messages(maxSize: 1 << 16) {
                     guard case .text(let text) = message else { continue }
+                    if text.hasPrefix(#"{"pong":"#) {
+                        unansweredPings.reset()
+                        continue
+                    }
                     let rejecting = self.states.withLock { $0[source]?.rejecting ?? false }
                     switch simulated.respond(to: text, rejecting: rejecting) {
                     case .none: break
                     case .reply(let replies, let subscribes):
-                        for reply in replies { try await outbound.write(.text(reply)) }
+                        for reply in replies { try await outbound.write(Self.wire(reply, simulated)) }
                         if subscribes { subscribed.set() }
                     case .rejectAndClose(let reply):
-                        try await outbound.write(.text(reply))
+                        try await outbound.write(Self.wire(reply, simulated))
                         return
                     }
                 }
@@ -139,6 +150,7 @@ public final class VenueSimulator: Sendable {
                 let interval = Duration.nanoseconds(Int64(1_000_000_000 / max(0.1, self.configuration.rate)))
                 var sent = 0
                 var lastHeartbeat = ContinuousClock.now
+                var lastPing = ContinuousClock.now
                 while true {
                     try await Task.sleep(for: interval)
                     let state = self.states.withLock { $0[source] ?? SourceState() }
@@ -146,7 +158,15 @@ public final class VenueSimulator: Sendable {
                     guard subscribed.isSet, !state.stalled else { continue }
                     if let heartbeat = simulated.heartbeat(), ContinuousClock.now - lastHeartbeat >= .seconds(1) {
                         lastHeartbeat = .now
-                        try await outbound.write(.text(heartbeat))
+                        try await outbound.write(Self.wire(heartbeat, simulated))
+                    }
+                    // HTX: {"ping":ms} every 5 s; two left unanswered and the connection is closed.
+                    if ContinuousClock.now - lastPing >= self.configuration.appPingInterval,
+                       let ping = simulated.serverPing(millis: Int64(Date().timeIntervalSince1970 * 1000)) {
+                        lastPing = .now
+                        let unanswered = unansweredPings.increment()
+                        if unanswered > 2 { return }
+                        try await outbound.write(Self.wire(ping, simulated))
                     }
                     let malformedDue = state.pendingMalformed > 0
                         || (self.configuration.malformedEvery > 0 && sent > 0 && sent % self.configuration.malformedEvery == 0)
@@ -155,7 +175,7 @@ public final class VenueSimulator: Sendable {
                             if (states[source]?.pendingMalformed ?? 0) > 0 { states[source]?.pendingMalformed -= 1 }
                             states[source]?.malformedSent += 1
                         }
-                        try await outbound.write(.text(simulated.malformedFrame()))
+                        try await outbound.write(Self.wire(simulated.malformedFrame(), simulated))
                         sent += 1
                         continue
                     }
@@ -163,12 +183,23 @@ public final class VenueSimulator: Sendable {
                     let (frame, price) = simulated.dataFrame(mid: mid, index: sent)
                     // Recorded before sending: a frame is "sent" once handed to the socket.
                     self.states.withLock { $0[source]?.sentPrices.append(price) }
-                    try await outbound.write(.text(frame))
+                    try await outbound.write(Self.wire(frame, simulated))
                     sent += 1
                 }
             }
             defer { group.cancelAll() }
             try await group.next()
+        }
+    }
+}
+
+extension VenueSimulator {
+    /// `text` framed the way the source frames it: text, JSON in a binary frame, or gzip in a binary frame.
+    static func wire(_ text: String, _ simulated: SimulatedProtocol) -> WebSocketOutboundWriter.OutboundFrame {
+        switch simulated.framing {
+        case .text: .text(text)
+        case .binary: .binary(ByteBuffer(string: text))
+        case .gzip: .binary(ByteBuffer(bytes: HTXAdapter.gzip(text)))
         }
     }
 }
@@ -195,6 +226,13 @@ struct PriceWalk: Sendable {
 }
 
 /// Whether a connection's subscription was accepted; shared by its reader and writer.
+/// Application-level pings sent and not yet answered on one connection.
+final class PingCounter: Sendable {
+    private let count = Mutex(0)
+    func increment() -> Int { count.withLock { $0 += 1; return $0 } }
+    func reset() { count.withLock { $0 = 0 } }
+}
+
 final class SubscriptionFlag: Sendable {
     private let value = Mutex(false)
     func set() { value.withLock { $0 = true } }

@@ -2,7 +2,7 @@ public import TickbusMarket
 
 /// The adapters this build implements, and each source's default instruments (ARCHITECTURE §2).
 public enum Adapters {
-    public static let implemented: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate]
+    public static let implemented: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx]
 
     public static func defaultInstruments(for source: SourceID) -> [Instrument] {
         source.defaultInstruments
@@ -18,6 +18,8 @@ public enum Adapters {
         case .bybit: BybitAdapter(instruments: instruments)
         case .bitget: BitgetAdapter(instruments: instruments)
         case .gate: GateAdapter(instruments: instruments)
+        case .upbit: UpbitAdapter(instruments: instruments)
+        case .htx: HTXAdapter(instruments: instruments)
         default: nil
         }
     }

@@ -1,0 +1,79 @@
+public import TickbusMarket
+
+/// Upbit (Korea, KRW markets): `orderbook` limited to one level (`KRW-BTC.1`) for best bid/ask and `trade`
+/// for the last price, BTC-KRW plus the FX leg USDT-KRW. Data arrives in binary frames holding UTF-8 JSON;
+/// prices are JSON numbers (`148520000.0`), kept as sent. There is no subscription acknowledgement (data
+/// simply starts); errors come as `{"error":{"name":…,"message":…}}`. Keepalive: text `PING` every 60 s,
+/// answered with `{"status":"UP"}` (the server cuts connections idle for ~120 s).
+///
+/// Venue time is the message `timestamp` (ms) for both channels: `trade_timestamp` has whole-second
+/// resolution in every recording seen, which would make trades look up to a second older than they are.
+public struct UpbitAdapter: VenueAdapter {
+    public let source = SourceID.upbit
+    public let defaultEndpoint = "wss://api.upbit.com/websocket/v1"
+    public let heartbeat = HeartbeatRule(keepalive: .clientFrame(.text("PING"), interval: .seconds(60)), dataTimeout: .seconds(30))
+    let symbols: SymbolTable
+    public var instruments: [Instrument] { symbols.instruments }
+
+    public init(instruments: [Instrument]) {
+        // BTC-KRW → KRW-BTC (quote first)
+        symbols = SymbolTable(instruments) { "\($0.quote)-\($0.base)" }
+    }
+
+    public func subscribeFrames() -> [WebSocketFrame] {
+        subscribeFrames(at: 0)
+    }
+
+    /// One request replaces the connection's subscriptions, so both types go in one frame; the ticket is
+    /// unique per connection.
+    public func subscribeFrames(at time: Int64) -> [WebSocketFrame] {
+        let codes = symbols.instruments.map { "\"\($0.quote)-\($0.base)\"" }
+        let books = symbols.instruments.map { "\"\($0.quote)-\($0.base).1\"" }
+        return [.text(#"[{"ticket":"tickbus-\#(time)"},{"type":"orderbook","codes":[\#(books.joined(separator: ","))]},"#
+            + #"{"type":"trade","codes":[\#(codes.joined(separator: ","))],"is_only_realtime":true},{"format":"DEFAULT"}]"#)]
+    }
+
+    public func decode(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent] {
+        let message = try parseJSON(frame).root
+        guard message.kind == .object else { throw fail("message is not an object") }
+        if let status = message["status"] {
+            guard status.stringEquals("UP") else { throw fail("unexpected status '\(status.string ?? "?")'") }
+            return [.pong]
+        }
+        if let error = message["error"] {
+            return [.rejected("\(error["name"]?.string ?? "error"): \(error["message"]?.string ?? "")")]
+        }
+        guard let type = message["type"]?.string else { throw fail("field 'type' missing") }
+        guard let code = message["code"]?.string, let instrument = symbols.instrument(for: code) else {
+            throw fail("missing or unsubscribed code")
+        }
+        guard let time = Self.venueTime(message["timestamp"]) else { throw fail("field 'timestamp' missing or not a time") }
+        switch type {
+        case "orderbook":
+            guard let best = message["orderbook_units"]?.elements.first else { throw fail("field 'orderbook_units' missing or empty") }
+            // An empty side comes as price 0.
+            let bid = best["bid_price"]?.decimal.flatMap { $0.doubleValue > 0 ? $0 : nil }
+            let ask = best["ask_price"]?.decimal.flatMap { $0.doubleValue > 0 ? $0 : nil }
+            guard bid != nil || ask != nil else { throw fail("orderbook without a price on either side") }
+            return [.tick(Tick(
+                source: source, instrument: instrument, venueSymbol: code, kind: .quote,
+                bid: bid, bidSize: bid == nil ? nil : best["bid_size"]?.decimal,
+                ask: ask, askSize: ask == nil ? nil : best["ask_size"]?.decimal,
+                venueTime: time, receiveTime: receiveTime))]
+        case "trade":
+            return [.tick(Tick(
+                source: source, instrument: instrument, venueSymbol: code, kind: .trade,
+                last: try decimal(message["trade_price"], "trade_price"), venueTime: time, receiveTime: receiveTime))]
+        default:
+            throw fail("unexpected type '\(type)'")
+        }
+    }
+
+    /// ms, or µs when above 10^15 (one recorded USDT market orderbook carried µs).
+    static func venueTime(_ value: JSONValue?) -> Int64? {
+        guard let number = value?.int64, number > 0 else { return nil }
+        if number > 1_000_000_000_000_000 { return number }
+        guard number < Int64.max / 1000 else { return nil }
+        return number * 1000
+    }
+}
