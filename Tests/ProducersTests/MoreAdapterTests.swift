@@ -142,3 +142,53 @@ struct BinaryFrameAdapterTests {
         #expect(throws: VenueDecodeError.self) { try adapter.decode(gzip(#"{"ch":"market.btcusdt.bbo","ts":1,"tick":{"ask":"x","bid":1}}"#), receiveTime: received) }
     }
 }
+
+/// KuCoin on frames from its documentation: welcome before subscribing, level1 and match (nanosecond
+/// times), the bullet-public answer turned into a connection plan.
+@Suite("Venue adapter: KuCoin")
+struct KuCoinAdapterTests {
+    let received: Int64 = 1_700_000_000_123_456
+    let adapter = KuCoinAdapter(instruments: [try! Instrument("BTC-USDT")])
+    func ticks(_ events: [VenueEvent]) -> [Tick] { events.compactMap { if case .tick(let tick) = $0 { tick } else { nil } } }
+
+    @Test func level1AndMatchesDecodeExactly() throws {
+        let level1 = #"{"type":"message","topic":"/spotMarket/level1:BTC-USDT","subject":"level1","data":{"asks":["9989","0.0123"],"bids":["9988","0.0456"],"timestamp":1586916222006}}"#
+        let quote = try #require(ticks(try adapter.decode(.text(level1), receiveTime: received)).first)
+        #expect(quote.bid?.text == "9988" && quote.bidSize?.text == "0.0456")
+        #expect(quote.ask?.text == "9989" && quote.askSize?.text == "0.0123")
+        #expect(quote.venueTime == 1_586_916_222_006_000)
+        let match = #"{"type":"message","topic":"/market/match:BTC-USDT","subject":"trade.l3match","data":{"sequence":"1545896669145","type":"match","symbol":"BTC-USDT","side":"buy","price":"0.08200000000000000000","size":"0.01022222000000000000","tradeId":"5c24c5da03aa673885cd67aa","takerOrderId":"5c24c5d903aa6772d55b371e","makerOrderId":"5c2187d003aa677bd09d5c93","time":"1545913818099033203"}}"#
+        let trade = try #require(ticks(try adapter.decode(.text(match), receiveTime: received)).first)
+        #expect(trade.kind == .trade && trade.last?.text == "0.08200000000000000000")
+        #expect(trade.venueTime == 1_545_913_818_099_033, "nanoseconds truncated to µs exactly")
+        #expect(KuCoinAdapter.microseconds(fromNanoseconds: Array("12".utf8)[...]) == nil)
+        #expect(KuCoinAdapter.microseconds(fromNanoseconds: Array("99999999999999999999".utf8)[...]) == nil, "beyond Int64")
+    }
+
+    @Test func controlMessagesAndSubscribeFrames() throws {
+        #expect(adapter.subscribesAfterWelcome)
+        #expect(try adapter.decode(.text(#"{"id":"hQvf8jkno","type":"welcome"}"#), receiveTime: received) == [.welcome])
+        #expect(try adapter.decode(.text(#"{"id":"level1","type":"ack"}"#), receiveTime: received) == [.subscribed("level1")])
+        #expect(try adapter.decode(.text(#"{"id":"tickbus","type":"pong"}"#), receiveTime: received) == [.pong])
+        #expect(try adapter.decode(.text(#"{"id":"match","type":"error","code":404,"data":"topic /market/match:XYZ-USDT is not found"}"#), receiveTime: received)
+            == [.rejected("code 404: topic /market/match:XYZ-USDT is not found")])
+        #expect(adapter.subscribeFrames() == [
+            .text(#"{"id":"level1","type":"subscribe","topic":"/spotMarket/level1:BTC-USDT","privateChannel":false,"response":true}"#),
+            .text(#"{"id":"match","type":"subscribe","topic":"/market/match:BTC-USDT","privateChannel":false,"response":true}"#),
+        ])
+        #expect(throws: VenueDecodeError.self) {
+            try adapter.decode(.text(#"{"type":"message","topic":"/market/match:BTC-USDT","data":{"symbol":"BTC-USDT","price":"1","time":"soon"}}"#), receiveTime: received)
+        }
+    }
+
+    @Test func bulletAnswerBecomesTheConnectionPlan() throws {
+        let bullet = #"{"code":"200000","data":{"token":"2neAiuYvAU61ZDXANAGAsiL4-iAExhsBXZxftpOeh_55i3Ysy2q2LEsEWU64mdzUOPusi34M_wGoSf7iNyEWJ4aBZXpWhrmY9jKtqkdWoFa75w3istPvPtiYB9J6i9GjsxUuhPw3BlrzazF6ghq4L_f-7W0hZJhiGNBV9kwmrcnNFPbnVhBnWN6Q4qMbpJHhXHWw1J4P_Z6s0=.LCJjmlmcx1qZYmvGn0ORNQ==","instanceServers":[{"endpoint":"wss://ws-api-spot.kucoin.com/","encrypt":true,"protocol":"websocket","pingInterval":18000,"pingTimeout":10000}]}}"#
+        let plan = try adapter.plan(fromBullet: Array(bullet.utf8), connectID: "c1")
+        #expect(plan.url.hasPrefix("wss://ws-api-spot.kucoin.com/?token=2neAiuYvAU61ZDXANAGAsiL4-iAExhsBXZxftpOeh_55i3Ysy2q2LEsEWU64mdzUOPusi34M_wGoSf7iNyEWJ4aBZXpWhrmY9jKtqkdWoFa75w3istPvPtiYB9J6i9GjsxUuhPw3BlrzazF6ghq4L_f-7W0hZJhiGNBV9kwmrcnNFPbnVhBnWN6Q4qMbpJHhXHWw1J4P_Z6s0%3D.LCJjmlmcx1qZYmvGn0ORNQ%3D%3D"))
+        #expect(plan.url.hasSuffix("&connectId=c1"))
+        #expect(plan.heartbeat.keepalive == .clientFrame(.text(#"{"id":"tickbus","type":"ping"}"#), interval: .milliseconds(18000)))
+        #expect(throws: ConnectionPreparationError.self) {
+            try adapter.plan(fromBullet: Array(#"{"code":"400100","msg":"bad"}"#.utf8), connectID: "c1")
+        }
+    }
+}

@@ -156,7 +156,7 @@ struct SupervisorTests {
         }
     }
 
-    @Test(arguments: [SourceID.okx, .coinbase, .chainlink, .bybit, .bitget, .gate, .upbit, .htx])
+    @Test(arguments: [SourceID.okx, .coinbase, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin])
     func everySimulatedSourceRoundTripsExactly(_ source: SourceID) async throws {
         try await withPipeline(source) { simulator, supervisor, topics in
             try await waitUntil { supervisor.counts.ticks >= 30 }
@@ -171,6 +171,19 @@ struct SupervisorTests {
             }
             #expect(ticks.count == sent.count)
             #expect(ticks.sorted { $0.sequence < $1.sequence }.map { ($0.bid ?? $0.last)!.text } == sent)
+            #expect(supervisor.counts.decodeErrors == 0)
+        }
+    }
+
+    @Test func kucoinFetchesAFreshTokenForEveryConnection() async throws {
+        try await withPipeline(.kucoin, simulator: { $0.appPingInterval = .milliseconds(200) }) { simulator, supervisor, topics in
+            try await waitUntil { supervisor.counts.ticks >= 10 }
+            simulator.inject(.disconnect, into: .kucoin)
+            try await waitUntil { simulator.connections(.kucoin) >= 2 && supervisor.counts.ticks >= 30 }
+            // The simulator refuses a token twice, so the second connection proves a new one was fetched.
+            #expect(simulator.tokensIssued(.kucoin) == simulator.connections(.kucoin))
+            let events = try await readAll(topics.status, partitions: 3).map { String(decoding: $0.value, as: UTF8.self) }
+            #expect(events.contains { $0.contains("\"connected\"") && $0.contains("ws://127.0.0.1") && !$0.contains("token") })
             #expect(supervisor.counts.decodeErrors == 0)
         }
     }

@@ -90,7 +90,7 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var options: SourceOptions
     @OptionGroup var kafka: KafkaOptions
 
-    @Option(help: "WebSocket URL instead of the venue's public endpoint, e.g. a venue-sim (env TICKBUS_ENDPOINT).")
+    @Option(help: "WebSocket URL instead of the venue's public endpoint, e.g. a venue-sim; for kucoin the REST base its token comes from (env TICKBUS_ENDPOINT).")
     var endpoint: String?
 
     @Option(help: "Port of /metrics, /livez, /readyz on 127.0.0.1; 0 picks a free one (env TICKBUS_METRICS_PORT; default 9464).")
@@ -102,8 +102,10 @@ struct Run: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         var supervision = ConnectionSupervisor.Configuration()
         supervision.endpoint = endpoint ?? environment["TICKBUS_ENDPOINT"]
-        if let url = supervision.endpoint, !(url.hasPrefix("ws://") || url.hasPrefix("wss://")) {
-            throw ValidationError("--endpoint (TICKBUS_ENDPOINT): expected a ws:// or wss:// URL, got '\(url)'")
+        // KuCoin's WebSocket URL comes from its REST API per connection: its endpoint is the REST base.
+        let schemes = adapter.source == .kucoin ? ["http://", "https://"] : ["ws://", "wss://"]
+        if let url = supervision.endpoint, !schemes.contains(where: url.hasPrefix) {
+            throw ValidationError("--endpoint (TICKBUS_ENDPOINT): expected a \(schemes.joined(separator: " or ")) URL for \(adapter.source), got '\(url)'")
         }
         supervision.topics = topics
         let process = ProbedProcess.bootstrap(label: "producer", metricsPort: try TickbusCLI.metricsPort(metricsPort, default: 9464))

@@ -156,10 +156,12 @@ public final class ConnectionSupervisor: Service, Sendable {
     }
 
     /// One connection's life; throws why it ended (returns when the venue closed it cleanly).
-    private func connectOnce(endpoint: String) async throws {
+    private func connectOnce(endpoint configured: String) async throws {
         let adapter = self.adapter
         let configuration = self.configuration
-        let heartbeat = adapter.heartbeat
+        let plan = try await adapter.prepareConnection(endpoint: configured)
+        let endpoint = plan.url
+        let heartbeat = plan.heartbeat
         let dataTimeout = configuration.dataTimeout ?? heartbeat.dataTimeout
         let liveness = LivenessBox()
         var clientConfiguration = WebSocketClientConfiguration(maxFrameSize: min(configuration.maxMessageSize, 1 << 24))
@@ -172,10 +174,9 @@ public final class ConnectionSupervisor: Service, Sendable {
         ) { inbound, outbound, _ in
             self.counters.withLock { $0.connections += 1 }
             await queue.send(.connected)
-            await queue.send(.status(.connected, detail: endpoint, time: Self.now()))
-            for frame in adapter.subscribeFrames(at: Self.now()) {
-                try await outbound.write(frame.opcode == .text ? .text(String(decoding: frame.bytes, as: UTF8.self)) : .binary(ByteBuffer(bytes: frame.bytes)))
-            }
+            // Never the full URL: KuCoin's carries a token.
+            await queue.send(.status(.connected, detail: Self.withoutQuery(endpoint), time: Self.now()))
+            if !adapter.subscribesAfterWelcome { try await self.subscribe(outbound) }
             let connectedAt = ContinuousClock.now
             liveness.withLock { $0.lastData = connectedAt }
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -218,6 +219,16 @@ public final class ConnectionSupervisor: Service, Sendable {
         }
     }
 
+    private func subscribe(_ outbound: WebSocketOutboundWriter) async throws {
+        for frame in adapter.subscribeFrames(at: Self.now()) {
+            try await outbound.write(frame.opcode == .text ? .text(String(decoding: frame.bytes, as: UTF8.self)) : .binary(ByteBuffer(bytes: frame.bytes)))
+        }
+    }
+
+    static func withoutQuery(_ url: String) -> String {
+        url.firstIndex(of: "?").map { String(url[..<$0]) } ?? url
+    }
+
     private func handle(_ frame: WebSocketFrame, outbound: WebSocketOutboundWriter, liveness: LivenessBox) async throws {
         let receiveTime = Self.now()
         counters.withLock { $0.frames += 1 }
@@ -248,6 +259,8 @@ public final class ConnectionSupervisor: Service, Sendable {
                 throw ConnectionEnd.reconnectRequested(reason)
             case .reply(let reply):
                 try await outbound.write(reply.opcode == .text ? .text(String(decoding: reply.bytes, as: UTF8.self)) : .binary(ByteBuffer(bytes: reply.bytes)))
+            case .welcome:
+                if adapter.subscribesAfterWelcome { try await subscribe(outbound) }
             case .pong, .heartbeat:
                 break
             }

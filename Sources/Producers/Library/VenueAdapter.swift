@@ -33,6 +33,28 @@ public enum VenueEvent: Sendable, Hashable {
     case heartbeat
     /// The venue announced it will close the connection (maintenance, planned shutdown): reconnect now.
     case reconnectRequested(String)
+    /// The venue greeted the connection; adapters with ``VenueAdapter/subscribesAfterWelcome`` subscribe now.
+    case welcome
+}
+
+/// Where and how one connection is made, decided just before connecting.
+public struct ConnectionPlan: Sendable, Hashable {
+    public var url: String
+    public var heartbeat: HeartbeatRule
+
+    public init(url: String, heartbeat: HeartbeatRule) {
+        self.url = url
+        self.heartbeat = heartbeat
+    }
+}
+
+/// A connection could not be prepared (e.g. KuCoin's token request failed); retried with backoff.
+public struct ConnectionPreparationError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
 }
 
 /// How a source keeps its connection alive and how long silence may last.
@@ -90,10 +112,22 @@ public protocol VenueAdapter: Sendable {
     func decode(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent]
     /// The same, appending to a buffer the caller reuses (the hot path: no array per frame).
     func decode(_ frame: WebSocketFrame, receiveTime: Int64, into events: inout [VenueEvent]) throws(VenueDecodeError)
+    /// Called before every connection attempt with the configured endpoint: the URL to connect to and the
+    /// keepalive to use. Default: the endpoint itself and ``heartbeat``. KuCoin fetches a fresh token and its
+    /// WebSocket URL and ping interval here.
+    func prepareConnection(endpoint: String) async throws(ConnectionPreparationError) -> ConnectionPlan
+    /// Whether subscribing waits for ``VenueEvent/welcome`` (KuCoin). Default: false, subscribe on connect.
+    var subscribesAfterWelcome: Bool { get }
 }
 
 extension VenueAdapter {
     public func subscribeFrames(at time: Int64) -> [WebSocketFrame] { subscribeFrames() }
+
+    public func prepareConnection(endpoint: String) async throws(ConnectionPreparationError) -> ConnectionPlan {
+        ConnectionPlan(url: endpoint, heartbeat: heartbeat)
+    }
+
+    public var subscribesAfterWelcome: Bool { false }
 
     public func decode(_ frame: WebSocketFrame, receiveTime: Int64, into events: inout [VenueEvent]) throws(VenueDecodeError) {
         events.append(contentsOf: try decode(frame, receiveTime: receiveTime))

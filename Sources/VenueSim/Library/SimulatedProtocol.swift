@@ -4,7 +4,7 @@ public import TickbusMarket
 /// The wire protocol of one simulated source: how it answers client messages and what its data frames
 /// look like (the same shapes the adapters decode; see venues.md).
 public struct SimulatedProtocol: Sendable {
-    public static let supported: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx]
+    public static let supported: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin]
 
     /// How the source frames what it sends.
     enum Framing {
@@ -21,6 +21,11 @@ public struct SimulatedProtocol: Sendable {
         case .htx: .gzip
         default: .text
         }
+    }
+
+    /// The first message of a connection (KuCoin's welcome), before anything else.
+    func greeting(connectID: String) -> String? {
+        source == .kucoin ? #"{"id":"\#(connectID)","type":"welcome"}"# : nil
     }
 
     /// An application-level ping the server sends (HTX), and how often; the client must echo it.
@@ -86,6 +91,12 @@ public struct SimulatedProtocol: Sendable {
             let id = Self.quoted(after: #""id":""#, in: text) ?? ""
             if rejecting { return .rejectAndClose(#"{"status":"error","err-code":"bad-request","err-msg":"invalid topic \#(topic)","ts":0}"#) }
             return .reply([#"{"id":"\#(id)","status":"ok","subbed":"\#(topic)","ts":0}"#], subscribes: true)
+        case .kucoin:
+            let id = Self.quoted(after: #""id":""#, in: text) ?? ""
+            if text.contains(#""type":"ping""#) { return .reply([#"{"id":"\#(id)","type":"pong"}"#], subscribes: false) }
+            guard text.contains(#""type":"subscribe""#) else { return .none }
+            if rejecting { return .rejectAndClose(#"{"id":"\#(id)","type":"error","code":404,"data":"topic rejected by venue-sim"}"#) }
+            return .reply([#"{"id":"\#(id)","type":"ack"}"#], subscribes: true)
         case .gate:
             guard text.contains("\"subscribe\"") else { return .none }
             let channel = text.contains("spot.trades") ? "spot.trades" : "spot.book_ticker"
@@ -147,6 +158,11 @@ public struct SimulatedProtocol: Sendable {
                 return (#"{"type":"trade","code":"KRW-BTC","timestamp":\#(millis),"trade_date":"2026-01-01","trade_time":"00:00:00","trade_timestamp":\#(millis / 1000 * 1000),"trade_price":\#(last),"trade_volume":0.00096914,"ask_bid":"BID","prev_closing_price":90000000.0,"change":"RISE","change_price":1000000.0,"sequential_id":\#(millis * 1000 + Int64(index % 1000)),"stream_type":"REALTIME"}"#, last)
             }
             return (#"{"type":"orderbook","code":"KRW-BTC","timestamp":\#(millis),"total_ask_size":3.2,"total_bid_size":4.1,"orderbook_units":[{"ask_price":\#(ask),"bid_price":\#(bid),"ask_size":0.4,"bid_size":0.5}],"stream_type":"REALTIME","level":0}"#, bid)
+        case .kucoin:
+            if index % 4 == 3 {
+                return (#"{"type":"message","topic":"/market/match:BTC-USDT","subject":"trade.l3match","data":{"sequence":"\#(1_545_896_669_145 + index)","type":"match","symbol":"BTC-USDT","side":"buy","price":"\#(last)","size":"0.01","tradeId":"\#(index)","takerOrderId":"t","makerOrderId":"m","time":"\#(millis)123456"}}"#, last)
+            }
+            return (#"{"type":"message","topic":"/spotMarket/level1:BTC-USDT","subject":"level1","data":{"asks":["\#(ask)","0.4"],"bids":["\#(bid)","0.5"],"timestamp":\#(millis)}}"#, bid)
         case .htx:
             if index % 4 == 3 {
                 return (#"{"ch":"market.btcusdt.trade.detail","ts":\#(millis),"tick":{"id":\#(index),"ts":\#(millis),"data":[{"id":137005445109359286410323766,"ts":\#(millis),"tradeId":\#(100_000_000_000 + index),"amount":0.006754,"price":\#(last),"direction":"buy"}]}}"#, last)
@@ -172,6 +188,7 @@ public struct SimulatedProtocol: Sendable {
         case .gate: #"{"channel":"spot.trades","event":"update","result":{"currency_pair":"BTC_USDT","price":"1","create_time_ms":"soon"}}"#
         case .upbit: #"{"type":"orderbook","code":"KRW-BTC","timestamp":"soon","orderbook_units":[]}"#
         case .htx: #"{"ch":"market.btcusdt.bbo","ts":1,"tick":{"ask":"x","bid":1}}"#
+        case .kucoin: #"{"type":"message","topic":"/market/match:BTC-USDT","data":{"symbol":"BTC-USDT","price":"1","time":"soon"}}"#
         default: #"{"payload":{"symbol":"btc/usd","timestamp":"soon","value":true}}"#
         }
     }

@@ -49,6 +49,9 @@ public final class VenueSimulator: Sendable {
         var sentPrices: [String] = []
         var malformedSent = 0
         var connections = 0
+        /// KuCoin tokens handed out by bullet-public, and those a connection has used.
+        var tokensIssued: Set<String> = []
+        var tokensUsed: Set<String> = []
     }
 
     public let configuration: Configuration
@@ -70,7 +73,10 @@ public final class VenueSimulator: Sendable {
     /// The listening port, once the server runs.
     public func port() async -> Int { await boundPort.value() }
 
-    public func endpoint(for source: SourceID, port: Int) -> String { "ws://127.0.0.1:\(port)/\(source.rawValue)" }
+    /// What a producer is configured with: the WebSocket URL, or for KuCoin the REST base its token comes from.
+    public func endpoint(for source: SourceID, port: Int) -> String {
+        source == .kucoin ? "http://127.0.0.1:\(port)/kucoin" : "ws://127.0.0.1:\(port)/\(source.rawValue)"
+    }
 
     public func inject(_ fault: Fault, into source: SourceID) {
         states.withLock { states in
@@ -91,10 +97,25 @@ public final class VenueSimulator: Sendable {
     public func sentPrices(_ source: SourceID) -> [String] { states.withLock { $0[source]?.sentPrices ?? [] } }
     public func malformedSent(_ source: SourceID) -> Int { states.withLock { $0[source]?.malformedSent ?? 0 } }
     public func connections(_ source: SourceID) -> Int { states.withLock { $0[source]?.connections ?? 0 } }
+    /// KuCoin tokens handed out so far.
+    public func tokensIssued(_ source: SourceID) -> Int { states.withLock { $0[source]?.tokensIssued.count ?? 0 } }
 
     /// Serves until cancelled.
     public func run() async throws {
         let router = Router()
+        // KuCoin: a fresh token and the WebSocket server per connection (bullet-public).
+        router.post("/kucoin/api/v1/bullet-public") { _, _ -> Response in
+            let token = self.states.withLock { states -> String in
+                let token = "sim-token-\(states[.kucoin]?.tokensIssued.count ?? 0)"
+                states[.kucoin]?.tokensIssued.insert(token)
+                return token
+            }
+            let port = await self.port()
+            let millis = Int64(self.configuration.appPingInterval.components.seconds * 1000
+                + self.configuration.appPingInterval.components.attoseconds / 1_000_000_000_000_000)
+            let body = #"{"code":"200000","data":{"token":"\#(token)","instanceServers":[{"endpoint":"ws://127.0.0.1:\#(port)/kucoin","encrypt":false,"protocol":"websocket","pingInterval":\#(millis),"pingTimeout":10000}]}}"#
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
         router.post("/control/:source/:fault") { _, context -> HTTPResponse.Status in
             guard let source = context.parameters.get("source").flatMap(SourceID.init(rawValue:)),
                   let fault = context.parameters.get("fault").flatMap(Fault.init(rawValue:)) else { return .badRequest }
@@ -104,11 +125,29 @@ public final class VenueSimulator: Sendable {
         let app = Application(
             router: router,
             server: .http1WebSocketUpgrade(configuration: .init(autoPing: .enabled(timePeriod: configuration.pingInterval))) { request, _, _ in
-                let name = (request.path ?? "").split(separator: "/").first.map(String.init) ?? ""
+                let target = request.path ?? ""
+                let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+                let query = target.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+                let parameters = Dictionary(query.split(separator: "&").map { pair -> (String, String) in
+                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                    return (parts[0], parts.count > 1 ? parts[1] : "")
+                }, uniquingKeysWith: { first, _ in first })
+                let name = path.split(separator: "/").first.map(String.init) ?? ""
+                // KuCoin: only with a token from bullet-public, each used once (a reconnect must fetch a new one).
+                if name == SourceID.kucoin.rawValue {
+                    let valid = self.states.withLock { states -> Bool in
+                        guard let token = parameters["token"], states[.kucoin]?.tokensIssued.contains(token) == true,
+                              states[.kucoin]?.tokensUsed.contains(token) == false else { return false }
+                        states[.kucoin]?.tokensUsed.insert(token)
+                        return true
+                    }
+                    guard valid else { return .dontUpgrade }
+                }
+                let connectID = parameters["connectId"] ?? ""
                 guard let source = SourceID(rawValue: name), self.configuration.sources.contains(source),
                       let simulated = SimulatedProtocol(source: source) else { return .dontUpgrade }
                 return .upgrade([:]) { inbound, outbound, _ in
-                    try await self.serve(simulated, inbound: inbound, outbound: outbound)
+                    try await self.serve(simulated, connectID: connectID, inbound: inbound, outbound: outbound)
                 }
             },
             configuration: .init(address: .hostname("127.0.0.1", port: configuration.port)),
@@ -118,7 +157,8 @@ public final class VenueSimulator: Sendable {
         try await app.run()
     }
 
-    private func serve(_ simulated: SimulatedProtocol, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    private func serve(_ simulated: SimulatedProtocol, connectID: String, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        if let greeting = simulated.greeting(connectID: connectID) { try await outbound.write(Self.wire(greeting, simulated)) }
         let source = simulated.source
         let generation = states.withLock { states -> Int in
             states[source]?.connections += 1

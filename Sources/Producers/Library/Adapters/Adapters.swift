@@ -2,7 +2,7 @@ public import TickbusMarket
 
 /// The adapters this build implements, and each source's default instruments (ARCHITECTURE §2).
 public enum Adapters {
-    public static let implemented: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx]
+    public static let implemented: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin]
 
     public static func defaultInstruments(for source: SourceID) -> [Instrument] {
         source.defaultInstruments
@@ -20,6 +20,7 @@ public enum Adapters {
         case .gate: GateAdapter(instruments: instruments)
         case .upbit: UpbitAdapter(instruments: instruments)
         case .htx: HTXAdapter(instruments: instruments)
+        case .kucoin: KuCoinAdapter(instruments: instruments)
         default: nil
         }
     }
