@@ -36,9 +36,10 @@ func main() {
         let adapter = Adapters.make(source, instruments: Adapters.defaultInstruments(for: source))!
         let plain = generate(source, count: frameCount)
         // HTX's frames are gzip: normalize reads them as `b64:` lines, so the decompression is measured too.
+        // MEXC's data frames are protobuf: the generator already gives them as base64.
         let lines = source == .htx
             ? plain.map { Array(("b64:" + Data(HTXAdapter.gzip($0)).base64EncodedString()).utf8) }
-            : plain.map { Array($0.utf8) }
+            : source == .mexc ? plain.map { Array(("b64:" + $0).utf8) } : plain.map { Array($0.utf8) }
         var normalizer = FrameNormalizer(adapter: adapter)
         var output: [UInt8] = []
         output.reserveCapacity(1 << 22)
@@ -53,10 +54,11 @@ func main() {
         } / Double(repetitions)
         let datas = plain.map { Data($0.utf8) }  // the reference parses the JSON (for HTX: already decompressed)
         var parsed = 0
-        let reference = skipReference ? .nan : seconds {
+        // No JSON to parse in MEXC's protobuf frames: no reference.
+        let reference = skipReference || source == .mexc ? .nan : seconds {
             for data in datas where (try? JSONSerialization.jsonObject(with: data)) != nil { parsed += 1 }
         }
-        precondition(skipReference || parsed == lines.count)
+        precondition(skipReference || source == .mexc || parsed == lines.count)
         let rate = Double(lines.count) / ours, referenceRate = Double(lines.count) / reference
         print(source.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0),
               String(format: "%24.0f   %7d   %32.0f   %5.1fx", rate, Int(normalizer.sequence), referenceRate, rate / referenceRate))

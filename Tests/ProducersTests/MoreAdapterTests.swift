@@ -192,3 +192,80 @@ struct KuCoinAdapterTests {
         }
     }
 }
+
+/// MEXC's protobuf push, on bytes assembled by hand from the published field numbers (not by the generated
+/// code under test), and its JSON control messages.
+@Suite("Venue adapter: MEXC")
+struct MEXCAdapterTests {
+    let received: Int64 = 1_700_000_000_123_456
+    let adapter = MEXCAdapter(instruments: [try! Instrument("BTC-USDT")])
+    func ticks(_ events: [VenueEvent]) -> [Tick] { events.compactMap { if case .tick(let tick) = $0 { tick } else { nil } } }
+
+    /// Protobuf wire format: varints, and length-delimited fields (strings, messages).
+    struct Wire {
+        var bytes: [UInt8] = []
+        mutating func varint(_ value: UInt64) {
+            var value = value
+            while value >= 0x80 { bytes.append(UInt8(value & 0x7F) | 0x80); value >>= 7 }
+            bytes.append(UInt8(value))
+        }
+        mutating func integer(_ field: UInt64, _ value: Int64) { varint(field << 3); varint(UInt64(bitPattern: value)) }
+        mutating func string(_ field: UInt64, _ text: String) { message(field, Array(text.utf8)) }
+        mutating func message(_ field: UInt64, _ payload: [UInt8]) { varint(field << 3 | 2); varint(UInt64(payload.count)); bytes += payload }
+    }
+
+    @Test func bookTickerAndDealsFromWireBytes() throws {
+        var book = Wire()
+        book.string(1, "93387.28"); book.string(2, "3.73485"); book.string(3, "93387.29"); book.string(4, "7.669875")
+        var push = Wire()
+        push.string(1, "spot@public.aggre.bookTicker.v3.api.pb@10ms@BTCUSDT")
+        push.message(315, book.bytes)
+        push.string(3, "BTCUSDT")
+        push.integer(5, 1_736_417_034_280)
+        push.integer(6, 1_736_417_034_281)
+        let quote = try #require(ticks(try adapter.decode(WebSocketFrame(opcode: .binary, bytes: push.bytes), receiveTime: received)).first)
+        #expect(quote.bid?.text == "93387.28" && quote.bidSize?.text == "3.73485")
+        #expect(quote.ask?.text == "93387.29" && quote.askSize?.text == "7.669875")
+        #expect(quote.venueTime == 1_736_417_034_281_000, "sendTime when the book has no lastOrderCreateTime")
+        #expect(quote.venueSymbol == "BTCUSDT")
+
+        book.integer(6, 1_736_417_034_275)  // lastOrderCreateTime (2026-06 schema)
+        var newer = Wire()
+        newer.string(1, "spot@public.aggre.bookTicker.v3.api.pb@10ms@BTCUSDT")
+        newer.message(315, book.bytes)
+        newer.string(3, "BTCUSDT")
+        newer.integer(6, 1_736_417_034_281)
+        let latest = try #require(ticks(try adapter.decode(WebSocketFrame(opcode: .binary, bytes: newer.bytes), receiveTime: received)).first)
+        #expect(latest.venueTime == 1_736_417_034_275_000)
+
+        func deal(_ price: String, _ time: Int64) -> [UInt8] {
+            var item = Wire()
+            item.string(1, price); item.string(2, "0.000152"); item.integer(3, 2); item.integer(4, time)
+            return item.bytes
+        }
+        var deals = Wire()
+        deals.message(1, deal("93402.13", 1_736_417_036_000)); deals.message(1, deal("93402.12", 1_736_417_036_012))
+        deals.string(2, "spot@public.aggre.deals.v3.api.pb@10ms")
+        var dealsPush = Wire()
+        dealsPush.string(1, "spot@public.aggre.deals.v3.api.pb@10ms@BTCUSDT")
+        dealsPush.message(314, deals.bytes)
+        dealsPush.string(3, "BTCUSDT")
+        dealsPush.integer(6, 1_736_417_036_020)
+        let trades = ticks(try adapter.decode(WebSocketFrame(opcode: .binary, bytes: dealsPush.bytes), receiveTime: received))
+        #expect(trades.map { $0.last?.text } == ["93402.13", "93402.12"])
+        #expect(trades.map(\.venueTime) == [1_736_417_036_000_000, 1_736_417_036_012_000])
+        #expect(MEXCAdapter.dealsPush(symbol: "BTCUSDT", deals: [("1.5", 7)], sendTime: 9).count > 0)
+    }
+
+    @Test func controlMessagesAndSubscribeFrame() throws {
+        #expect(try adapter.decode(.text(#"{"id":0,"code":0,"msg":"spot@public.aggre.deals.v3.api.pb@10ms@BTCUSDT"}"#), receiveTime: received)
+            == [.subscribed("spot@public.aggre.deals.v3.api.pb@10ms@BTCUSDT")])
+        #expect(try adapter.decode(.text(#"{"id":0,"code":0,"msg":"PONG"}"#), receiveTime: received) == [.pong])
+        #expect(try adapter.decode(.text(#"{"id":0,"code":100,"msg":"Not Subscribed successfully! [spot@x].  Reason： Blocked! "}"#), receiveTime: received)
+            == [.rejected("code 100: Not Subscribed successfully! [spot@x].  Reason： Blocked! ")])
+        #expect(adapter.subscribeFrames() == [.text(#"{"method":"SUBSCRIPTION","params":["spot@public.aggre.bookTicker.v3.api.pb@10ms@BTCUSDT","spot@public.aggre.deals.v3.api.pb@10ms@BTCUSDT"]}"#)])
+        #expect(throws: VenueDecodeError.self) { try adapter.decode(WebSocketFrame(opcode: .binary, bytes: [0x0A, 0xFF]), receiveTime: received) }
+        let badPrice = MEXCAdapter.bookTickerPush(symbol: "BTCUSDT", bid: "x", bidQuantity: "1", ask: "1", askQuantity: "1", sendTime: 1)
+        #expect(throws: VenueDecodeError.self) { try adapter.decode(WebSocketFrame(opcode: .binary, bytes: badPrice), receiveTime: received) }
+    }
+}

@@ -156,7 +156,7 @@ struct SupervisorTests {
         }
     }
 
-    @Test(arguments: [SourceID.okx, .coinbase, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin])
+    @Test(arguments: [SourceID.okx, .coinbase, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin, .mexc])
     func everySimulatedSourceRoundTripsExactly(_ source: SourceID) async throws {
         try await withPipeline(source) { simulator, supervisor, topics in
             try await waitUntil { supervisor.counts.ticks >= 30 }

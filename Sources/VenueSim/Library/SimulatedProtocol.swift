@@ -1,10 +1,11 @@
 import Foundation
+import Producers
 public import TickbusMarket
 
 /// The wire protocol of one simulated source: how it answers client messages and what its data frames
 /// look like (the same shapes the adapters decode; see venues.md).
 public struct SimulatedProtocol: Sendable {
-    public static let supported: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin]
+    public static let supported: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin, .mexc]
 
     /// How the source frames what it sends.
     enum Framing {
@@ -13,12 +14,16 @@ public struct SimulatedProtocol: Sendable {
         case binary
         /// gzip-compressed JSON in binary frames (HTX).
         case gzip
+        /// JSON text for control messages, binary protobuf for data (MEXC; data frames are carried as base64
+        /// here, decoded onto the wire).
+        case protobuf
     }
 
     var framing: Framing {
         switch source {
         case .upbit: .binary
         case .htx: .gzip
+        case .mexc: .protobuf
         default: .text
         }
     }
@@ -91,6 +96,12 @@ public struct SimulatedProtocol: Sendable {
             let id = Self.quoted(after: #""id":""#, in: text) ?? ""
             if rejecting { return .rejectAndClose(#"{"status":"error","err-code":"bad-request","err-msg":"invalid topic \#(topic)","ts":0}"#) }
             return .reply([#"{"id":"\#(id)","status":"ok","subbed":"\#(topic)","ts":0}"#], subscribes: true)
+        case .mexc:
+            if text.contains(#""PING""#) { return .reply([#"{"id":0,"code":0,"msg":"PONG"}"#], subscribes: false) }
+            guard text.contains(#""SUBSCRIPTION""#) else { return .none }
+            let channels = text.components(separatedBy: "\"").filter { $0.hasPrefix("spot@") }
+            if rejecting { return .rejectAndClose(#"{"id":0,"code":100,"msg":"Not Subscribed successfully! [\#(channels.first ?? "")].  Reason： Blocked! "}"#) }
+            return .reply(channels.map { #"{"id":0,"code":0,"msg":"\#($0)"}"# }, subscribes: true)
         case .kucoin:
             let id = Self.quoted(after: #""id":""#, in: text) ?? ""
             if text.contains(#""type":"ping""#) { return .reply([#"{"id":"\#(id)","type":"pong"}"#], subscribes: false) }
@@ -158,6 +169,12 @@ public struct SimulatedProtocol: Sendable {
                 return (#"{"type":"trade","code":"KRW-BTC","timestamp":\#(millis),"trade_date":"2026-01-01","trade_time":"00:00:00","trade_timestamp":\#(millis / 1000 * 1000),"trade_price":\#(last),"trade_volume":0.00096914,"ask_bid":"BID","prev_closing_price":90000000.0,"change":"RISE","change_price":1000000.0,"sequential_id":\#(millis * 1000 + Int64(index % 1000)),"stream_type":"REALTIME"}"#, last)
             }
             return (#"{"type":"orderbook","code":"KRW-BTC","timestamp":\#(millis),"total_ask_size":3.2,"total_bid_size":4.1,"orderbook_units":[{"ask_price":\#(ask),"bid_price":\#(bid),"ask_size":0.4,"bid_size":0.5}],"stream_type":"REALTIME","level":0}"#, bid)
+        case .mexc:
+            let frame = index % 4 == 3
+                ? MEXCAdapter.dealsPush(symbol: "BTCUSDT", deals: [(last, millis)], sendTime: millis)
+                : MEXCAdapter.bookTickerPush(symbol: "BTCUSDT", bid: bid, bidQuantity: "0.5", ask: ask, askQuantity: "0.4",
+                                             sendTime: millis, lastOrderCreateTime: millis - 3)
+            return (Data(frame).base64EncodedString(), index % 4 == 3 ? last : bid)
         case .kucoin:
             if index % 4 == 3 {
                 return (#"{"type":"message","topic":"/market/match:BTC-USDT","subject":"trade.l3match","data":{"sequence":"\#(1_545_896_669_145 + index)","type":"match","symbol":"BTC-USDT","side":"buy","price":"\#(last)","size":"0.01","tradeId":"\#(index)","takerOrderId":"t","makerOrderId":"m","time":"\#(millis)123456"}}"#, last)
@@ -189,6 +206,7 @@ public struct SimulatedProtocol: Sendable {
         case .upbit: #"{"type":"orderbook","code":"KRW-BTC","timestamp":"soon","orderbook_units":[]}"#
         case .htx: #"{"ch":"market.btcusdt.bbo","ts":1,"tick":{"ask":"x","bid":1}}"#
         case .kucoin: #"{"type":"message","topic":"/market/match:BTC-USDT","data":{"symbol":"BTC-USDT","price":"1","time":"soon"}}"#
+        case .mexc: Data(MEXCAdapter.bookTickerPush(symbol: "BTCUSDT", bid: "x", bidQuantity: "1", ask: "1", askQuantity: "1", sendTime: 1)).base64EncodedString()
         default: #"{"payload":{"symbol":"btc/usd","timestamp":"soon","value":true}}"#
         }
     }

@@ -240,6 +240,8 @@ extension VenueSimulator {
         case .text: .text(text)
         case .binary: .binary(ByteBuffer(string: text))
         case .gzip: .binary(ByteBuffer(bytes: HTXAdapter.gzip(text)))
+        case .protobuf:
+            text.hasPrefix("{") ? .text(text) : .binary(ByteBuffer(bytes: Data(base64Encoded: text).map(Array.init) ?? []))
         }
     }
 }

@@ -2,7 +2,7 @@ public import TickbusMarket
 
 /// The adapters this build implements, and each source's default instruments (ARCHITECTURE §2).
 public enum Adapters {
-    public static let implemented: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin]
+    public static let implemented: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin, .mexc]
 
     public static func defaultInstruments(for source: SourceID) -> [Instrument] {
         source.defaultInstruments
@@ -21,7 +21,7 @@ public enum Adapters {
         case .upbit: UpbitAdapter(instruments: instruments)
         case .htx: HTXAdapter(instruments: instruments)
         case .kucoin: KuCoinAdapter(instruments: instruments)
-        default: nil
+        case .mexc: MEXCAdapter(instruments: instruments)
         }
     }
 }
