@@ -257,6 +257,20 @@ struct MEXCAdapterTests {
         #expect(MEXCAdapter.dealsPush(symbol: "BTCUSDT", deals: [("1.5", 7)], sendTime: 9).count > 0)
     }
 
+    @Test func restFallbackURLAndAnswer() throws {
+        #expect(MEXCAdapter.restURL(webSocketEndpoint: "wss://wbs-api.mexc.com/ws", symbols: ["BTCUSDT"])
+            == "https://api.mexc.com/api/v3/ticker/bookTicker?symbol=BTCUSDT")
+        #expect(MEXCAdapter.restURL(webSocketEndpoint: "ws://127.0.0.1:19500/mexc", symbols: ["BTCUSDT", "ETHUSDT"])
+            == "http://127.0.0.1:19500/mexc/api/v3/ticker/bookTicker")
+        let answer = #"{"symbol":"BTCUSDT","bidPrice":"93387.28","bidQty":"3.73485","askPrice":"93387.29","askQty":"7.669875"}"#
+        let quote = try #require(ticks(try adapter.decodePoll(Array(answer.utf8), receiveTime: received)).first)
+        #expect(quote.bid?.text == "93387.28" && quote.askSize?.text == "7.669875")
+        #expect(quote.venueTime == nil, "the REST answer carries no time: ts_venue is null")
+        let all = #"[{"symbol":"ETHUSDT","bidPrice":"1","bidQty":"1","askPrice":"2","askQty":"1"},\#(answer)]"#
+        #expect(ticks(try adapter.decodePoll(Array(all.utf8), receiveTime: received)).map(\.venueSymbol) == ["BTCUSDT"])
+        #expect(throws: VenueDecodeError.self) { try adapter.decodePoll(Array(#"{"code":-1121,"msg":"Invalid symbol."}"#.utf8), receiveTime: received) }
+    }
+
     @Test func controlMessagesAndSubscribeFrame() throws {
         #expect(try adapter.decode(.text(#"{"id":0,"code":0,"msg":"spot@public.aggre.deals.v3.api.pb@10ms@BTCUSDT"}"#), receiveTime: received)
             == [.subscribed("spot@public.aggre.deals.v3.api.pb@10ms@BTCUSDT")])

@@ -51,6 +51,7 @@ struct SupervisorTests {
     func withPipeline(
         _ source: SourceID, simulator configure: (inout VenueSimulator.Configuration) -> Void = { _ in },
         endpoint: String? = nil, dataTimeout: Duration = .seconds(2), metrics: PrometheusCollectorRegistry? = nil,
+        supervision: (inout ConnectionSupervisor.Configuration) -> Void = { _ in },
         _ body: (VenueSimulator, ConnectionSupervisor, TopicNames) async throws -> Void
     ) async throws {
         var simulatorConfiguration = VenueSimulator.Configuration()
@@ -72,6 +73,7 @@ struct SupervisorTests {
             configuration.backoff = .init(initial: .milliseconds(100), cap: .seconds(1))
             configuration.topics = topics
             configuration.metricsFactory = metrics.map { PrometheusMetricsFactory(registry: $0) }
+            supervision(&configuration)
             let supervisor = ConnectionSupervisor(
                 adapter: Adapters.make(source, instruments: Adapters.defaultInstruments(for: source))!,
                 configuration: configuration, producer: producer, producerID: "test-\(source)", logger: logger)
@@ -184,6 +186,24 @@ struct SupervisorTests {
             #expect(simulator.tokensIssued(.kucoin) == simulator.connections(.kucoin))
             let events = try await readAll(topics.status, partitions: 3).map { String(decoding: $0.value, as: UTF8.self) }
             #expect(events.contains { $0.contains("\"connected\"") && $0.contains("ws://127.0.0.1") && !$0.contains("token") })
+            #expect(supervisor.counts.decodeErrors == 0)
+        }
+    }
+
+    @Test func mexcPollsRESTWhileTheWebSocketIsRefusedAndReturnsToIt() async throws {
+        try await withPipeline(.mexc, simulator: { $0.rejectSubscriptions = [.mexc] },
+                               supervision: { $0.fallbackDuration = .seconds(3) }) { simulator, supervisor, topics in
+            try await waitUntil { simulator.restPolls(.mexc) >= 2 }
+            simulator.inject(.accept, into: .mexc)
+            try await waitUntil { supervisor.counts.ticks >= 40 && simulator.connections(.mexc) >= 4 }
+            let events = try await readAll(topics.status, partitions: 3).map { String(decoding: $0.value, as: UTF8.self) }
+            let started = events.first { $0.contains("\"fallback_started\"") } ?? ""
+            #expect(started.contains("websocket failed 3 times without data; polling http://127.0.0.1:"))
+            #expect(events.contains { $0.contains("\"fallback_ended\"") })
+            let ticks = try await readAll(topics.ticks(.mexc), partitions: 2).map { try TickCodec.decode($0.value) }
+            let polled = ticks.filter { $0.venueTime == nil }, streamed = ticks.filter { $0.venueTime != nil }
+            #expect(polled.count >= 2, "polled quotes carry no venue time")
+            #expect(!streamed.isEmpty, "the WebSocket is used again once it accepts")
             #expect(supervisor.counts.decodeErrors == 0)
         }
     }

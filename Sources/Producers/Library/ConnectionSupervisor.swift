@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 public import Logging
 public import Metrics
 import NIOCore
@@ -29,6 +32,8 @@ public final class ConnectionSupervisor: Service, Sendable {
         /// Decoded frames waiting for the publisher. Default: 10 000.
         public var queueCapacity = 10_000
         public var topics = TopicNames()
+        /// Overrides how long the adapter's REST fallback polls before the WebSocket is tried again. Default: none.
+        public var fallbackDuration: Duration?
         /// Where metrics go. Default: the process-wide `MetricsSystem`.
         public var metricsFactory: (any MetricsFactory)?
 
@@ -117,6 +122,7 @@ public final class ConnectionSupervisor: Service, Sendable {
     private func connectionLoop() async {
         var backoff = Backoff(configuration: configuration.backoff)
         let endpoint = configuration.endpoint ?? adapter.defaultEndpoint
+        var failuresWithoutData = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             counters.withLock { $0.connectAttempts += 1 }
             if counters.withLock({ $0.connectAttempts }) > 1 { metrics.reconnects.increment() }
@@ -149,6 +155,14 @@ public final class ConnectionSupervisor: Service, Sendable {
             }
             if Task.isCancelled || Task.isShuttingDownGracefully { break }
             if delivered { backoff.reset() }
+            failuresWithoutData = delivered ? 0 : failuresWithoutData + 1
+            if var fallback = adapter.pollingFallback, failuresWithoutData >= fallback.afterFailures {
+                fallback.duration = configuration.fallbackDuration ?? fallback.duration
+                await poll(fallback, endpoint: endpoint, failures: failuresWithoutData)
+                failuresWithoutData = 0
+                backoff.reset()
+                continue
+            }
             let delay = backoff.next()
             logger.warning("disconnected; reconnecting", metadata: ["reason": "\(outcome)", "delay": "\(delay)"])
             try? await Task.sleep(for: delay)
@@ -280,6 +294,46 @@ public final class ConnectionSupervisor: Service, Sendable {
             }
             await queue.send(.events(events, receiveTime: receiveTime))
         }
+    }
+
+    // MARK: REST fallback
+
+    /// Polls the venue's REST API for `fallback.duration` (ticks go the usual way), then returns so the
+    /// WebSocket is tried again.
+    private func poll(_ fallback: PollingFallback, endpoint: String, failures: Int) async {
+        let url = fallback.url(endpoint)
+        await queue.send(.status(.fallbackStarted, detail: "websocket failed \(failures) times without data; polling \(Self.withoutQuery(url)) every \(fallback.interval) for \(fallback.duration)", time: Self.now()))
+        logger.warning("websocket refused; polling the REST API", metadata: ["url": "\(Self.withoutQuery(url))"])
+        let until = ContinuousClock.now + fallback.duration
+        var polled = 0
+        while ContinuousClock.now < until && !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                guard let target = URL(string: url) else { break }
+                let (body, response) = try await URLSession.shared.data(for: URLRequest(url: target, timeoutInterval: 5))
+                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                guard status == 200 else { throw ConnectionPreparationError("HTTP \(status)") }
+                let receiveTime = Self.now()
+                counters.withLock { $0.frames += 1 }
+                metrics.frames.increment()
+                do {
+                    let events = try adapter.decodePoll(Array(body), receiveTime: receiveTime)
+                    let ticks = events.filter { if case .tick = $0 { true } else { false } }
+                    for case .tick(let tick) in ticks { lastTick.withLock { $0[tick.instrument] = .now } }
+                    counters.withLock { $0.ticks += ticks.count }
+                    metrics.ticks.increment(by: ticks.count)
+                    polled += ticks.count
+                    if !ticks.isEmpty { await queue.send(.events(ticks, receiveTime: receiveTime)) }
+                } catch {
+                    counters.withLock { $0.decodeErrors += 1 }
+                    metrics.decodeErrors.increment()
+                    await queue.send(.deadLetter(WebSocketFrame(opcode: .text, bytes: Array(body)), reason: error.description, receiveTime: receiveTime))
+                }
+            } catch {
+                logger.warning("REST poll failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: fallback.interval)
+        }
+        await queue.send(.status(.fallbackEnded, detail: "\(polled) ticks polled; trying the websocket again", time: Self.now()))
     }
 
     // MARK: Metrics

@@ -126,4 +126,8 @@ public enum ConnectionEvent: String, Sendable, Hashable {
     case gapEnd = "gap_end"
     /// The venue announced a shutdown, or the planned lifetime elapsed.
     case reconnectRequested = "reconnect_requested"
+    /// The WebSocket kept failing: polling the venue's REST API instead (MEXC) …
+    case fallbackStarted = "fallback_started"
+    /// … until this, when the WebSocket is tried again.
+    case fallbackEnded = "fallback_ended"
 }

@@ -48,6 +48,25 @@ public struct ConnectionPlan: Sendable, Hashable {
     }
 }
 
+/// Polling a REST endpoint while the venue refuses WebSocket clients (MEXC): after `afterFailures`
+/// consecutive WebSocket attempts without data, the supervisor polls for `duration`, then tries the
+/// WebSocket again. Both switches are `events.status` events.
+public struct PollingFallback: Sendable {
+    public var afterFailures: Int
+    public var duration: Duration
+    public var interval: Duration
+    /// The URL to GET, derived from the configured WebSocket endpoint.
+    public var url: @Sendable (String) -> String
+
+    public init(afterFailures: Int = 3, duration: Duration = .seconds(300), interval: Duration = .seconds(1),
+                url: @escaping @Sendable (String) -> String) {
+        self.afterFailures = afterFailures
+        self.duration = duration
+        self.interval = interval
+        self.url = url
+    }
+}
+
 /// A connection could not be prepared (e.g. KuCoin's token request failed); retried with backoff.
 public struct ConnectionPreparationError: Error, Sendable, CustomStringConvertible {
     public let description: String
@@ -118,6 +137,10 @@ public protocol VenueAdapter: Sendable {
     func prepareConnection(endpoint: String) async throws(ConnectionPreparationError) -> ConnectionPlan
     /// Whether subscribing waits for ``VenueEvent/welcome`` (KuCoin). Default: false, subscribe on connect.
     var subscribesAfterWelcome: Bool { get }
+    /// REST polling while the WebSocket is refused. Default: none.
+    var pollingFallback: PollingFallback? { get }
+    /// Decodes one polled REST answer. Default: no polling, always throws.
+    func decodePoll(_ body: [UInt8], receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent]
 }
 
 extension VenueAdapter {
@@ -128,6 +151,12 @@ extension VenueAdapter {
     }
 
     public var subscribesAfterWelcome: Bool { false }
+
+    public var pollingFallback: PollingFallback? { nil }
+
+    public func decodePoll(_ body: [UInt8], receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent] {
+        throw VenueDecodeError(source: source, reason: "no REST polling for this source")
+    }
 
     public func decode(_ frame: WebSocketFrame, receiveTime: Int64, into events: inout [VenueEvent]) throws(VenueDecodeError) {
         events.append(contentsOf: try decode(frame, receiveTime: receiveTime))

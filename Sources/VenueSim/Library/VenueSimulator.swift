@@ -52,6 +52,8 @@ public final class VenueSimulator: Sendable {
         /// KuCoin tokens handed out by bullet-public, and those a connection has used.
         var tokensIssued: Set<String> = []
         var tokensUsed: Set<String> = []
+        /// MEXC REST book-ticker requests served.
+        var restPolls = 0
     }
 
     public let configuration: Configuration
@@ -97,6 +99,8 @@ public final class VenueSimulator: Sendable {
     public func sentPrices(_ source: SourceID) -> [String] { states.withLock { $0[source]?.sentPrices ?? [] } }
     public func malformedSent(_ source: SourceID) -> Int { states.withLock { $0[source]?.malformedSent ?? 0 } }
     public func connections(_ source: SourceID) -> Int { states.withLock { $0[source]?.connections ?? 0 } }
+    /// REST requests served (MEXC's fallback).
+    public func restPolls(_ source: SourceID) -> Int { states.withLock { $0[source]?.restPolls ?? 0 } }
     /// KuCoin tokens handed out so far.
     public func tokensIssued(_ source: SourceID) -> Int { states.withLock { $0[source]?.tokensIssued.count ?? 0 } }
 
@@ -114,6 +118,13 @@ public final class VenueSimulator: Sendable {
             let millis = Int64(self.configuration.appPingInterval.components.seconds * 1000
                 + self.configuration.appPingInterval.components.attoseconds / 1_000_000_000_000_000)
             let body = #"{"code":"200000","data":{"token":"\#(token)","instanceServers":[{"endpoint":"ws://127.0.0.1:\#(port)/kucoin","encrypt":false,"protocol":"websocket","pingInterval":\#(millis),"pingTimeout":10000}]}}"#
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        // MEXC's REST book ticker (the producer's fallback while the WebSocket is refused).
+        router.get("/mexc/api/v3/ticker/bookTicker") { _, _ -> Response in
+            let mid = self.walk.withLock { $0.next() }
+            let body = #"{"symbol":"BTCUSDT","bidPrice":"\#(SimulatedProtocol.dollars(mid - 1))","bidQty":"0.5","askPrice":"\#(SimulatedProtocol.dollars(mid + 1))","askQty":"0.4"}"#
+            self.states.withLock { $0[.mexc]?.restPolls += 1 }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         router.post("/control/:source/:fault") { _, context -> HTTPResponse.Status in

@@ -68,6 +68,45 @@ public struct MEXCAdapter: VenueAdapter {
         }
     }
 
+    // MARK: REST fallback
+
+    /// After three WebSocket attempts without data, poll `GET /api/v3/ticker/bookTicker` every second for five
+    /// minutes (quotes without a venue time: the REST answer has none).
+    public var pollingFallback: PollingFallback? {
+        let symbols = symbols.instruments.map { "\($0.base)\($0.quote)" }
+        return PollingFallback(afterFailures: 3, duration: .seconds(300), interval: .seconds(1)) { endpoint in
+            Self.restURL(webSocketEndpoint: endpoint, symbols: symbols)
+        }
+    }
+
+    /// The REST book-ticker URL: api.mexc.com for the public WebSocket; for any other endpoint (a venue-sim)
+    /// the same host and path over http(s).
+    static func restURL(webSocketEndpoint endpoint: String, symbols: [String]) -> String {
+        let base = endpoint == "wss://wbs-api.mexc.com/ws"
+            ? "https://api.mexc.com"
+            : endpoint.replacingOccurrences(of: "wss://", with: "https://").replacingOccurrences(of: "ws://", with: "http://")
+        let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
+        // One symbol: that symbol's ticker; several: every symbol's, filtered when decoded.
+        return trimmed + "/api/v3/ticker/bookTicker" + (symbols.count == 1 ? "?symbol=\(symbols[0])" : "")
+    }
+
+    /// `{"symbol":"BTCUSDT","bidPrice":"…","bidQty":"…","askPrice":"…","askQty":"…"}`, or an array of them.
+    public func decodePoll(_ body: [UInt8], receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent] {
+        let root = try parseJSON(WebSocketFrame(opcode: .text, bytes: body)).root
+        var events: [VenueEvent] = []
+        for entry in root.kind == .array ? root.elements : [root] {
+            guard let symbol = entry["symbol"]?.string else { throw fail("book ticker without 'symbol'") }
+            guard let instrument = symbols.instrument(for: symbol) else { continue }
+            events.append(.tick(Tick(
+                source: source, instrument: instrument, venueSymbol: symbol, kind: .quote,
+                bid: try decimal(entry["bidPrice"], "bidPrice"), bidSize: entry["bidQty"]?.decimal,
+                ask: try decimal(entry["askPrice"], "askPrice"), askSize: entry["askQty"]?.decimal,
+                venueTime: nil, receiveTime: receiveTime)))
+        }
+        guard !events.isEmpty else { throw fail("book ticker answer without a subscribed symbol") }
+        return events
+    }
+
     private func control(_ frame: WebSocketFrame) throws(VenueDecodeError) -> [VenueEvent] {
         let message = try parseJSON(frame).root
         guard let code = message["code"]?.int64 else { throw fail("control message without 'code'") }
