@@ -21,10 +21,10 @@ struct PipelineTests {
     }
 
     @Test func simulatedVenuesReachPostgresExactlyOnceAndHealthPasses() async throws {
-        let healthPort = freePort()
+        let healthPort = freePort(), simulatorPort = freePort()
         let environment = [
             "TICKBUS_RUN_BIN": repositoryRoot + "/.build/debug", "TICKBUS_PIPELINE_DIR": runDirectory,
-            "TICKBUS_RUN_FIXED_PORTS": "0", "TICKBUS_HEALTH_PORT": String(healthPort), "TICKBUS_SIM_PORT": String(freePort()),
+            "TICKBUS_RUN_FIXED_PORTS": "0", "TICKBUS_HEALTH_PORT": String(healthPort), "TICKBUS_SIM_PORT": String(simulatorPort),
             "TICKBUS_TOPIC_PREFIX": prefix, "TICKBUS_PG_DATABASE": database,
             "TICKBUS_AGGREGATOR_GROUP": "e2e-aggregator-\(suffix)", "TICKBUS_SINK_GROUP": "e2e-sink-\(suffix)",
             "TICKBUS_HEALTH_INTERVAL_SECONDS": "2",
@@ -51,6 +51,14 @@ struct PipelineTests {
                                           .merging(["TICKBUS_HEALTH_SOURCES": sources.joined(separator: ",")]) { _, new in new })
         #expect(check.status == 0, "\(check.output)")
         #expect(check.output.contains("OVERALL: PASS"))
+        // One frame Binance's producer cannot decode (→ dlq.producer) and one record the sink cannot store
+        // (→ dlq.sink); both end in the dead_letters table.
+        let injected = try runExecutable("/usr/bin/env", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                                                          "http://127.0.0.1:\(simulatorPort)/control/binance/malformed"])
+        #expect(injected.output == "200")
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: testClient()), logger: quietLogger)
+        _ = try await producer.sendAndWait(KafkaProducerMessage(topic: prefix + "snapshots.1s", key: "BTC", value: #"{"v":1,"type":"snapshot","source":"nowhere"}"#))
+        await producer.shutdown()
         // At least 50 s of data in all.
         let running = ContinuousClock.now - started
         if running < .seconds(50) { try await Task.sleep(for: .seconds(50) - running) }
@@ -59,6 +67,7 @@ struct PipelineTests {
         let stopped = try script(["stop", "producers"], environment: environment)
         #expect(stopped.status == 0, "\(stopped.output)")
         let published = try await readTicks(sources: sources)
+        try validateTopicsAgainstTheirSchemas(sources: sources)
         #expect(published.count > 500 * sources.count / 7, "only \(published.count) ticks published")
         let drained = try await eventually(within: .seconds(60)) {
             try await count("SELECT count(*) FROM ticks", postgres) >= published.count
@@ -120,6 +129,9 @@ struct PipelineTests {
         let spreads = try await count("SELECT count(*) FROM spreads_1s", postgres)
         #expect(spreads > 0 && badSpreads == 0, "\(badSpreads) of \(spreads) spreads disagree with their snapshots")
 
+        let deadLetters = try await rows("SELECT topic FROM dead_letters ORDER BY topic", postgres).map { $0[0] ?? "" }
+        #expect(deadLetters == [prefix + "dlq.producer", prefix + "dlq.sink"], "\(deadLetters)")
+
         let admin = try await devPostgres().connect(logger: quietLogger)
         try? await admin.execute(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)"), logger: quietLogger, doing: "drop")
         try? await admin.close()
@@ -159,6 +171,26 @@ struct PipelineTests {
         }
         await consumer.close()
         return ticks
+    }
+
+    /// Every record of every topic family (up to 2 000 each) against its JSON Schema in docs/schemas.
+    func validateTopicsAgainstTheirSchemas(sources: [String]) throws {
+        let families: [(schema: String, topics: [String])] = [
+            ("tick", sources.map { "ticks." + $0 }), ("status", ["events.status"]), ("producer-dead-letter", ["dlq.producer"]),
+            ("sink-dead-letter", ["dlq.sink"]), ("snapshot", ["snapshots.1s"]), ("window", ["windows.15m"]), ("spread", ["spreads.1s"]),
+        ]
+        for family in families {
+            let file = runDirectory + "/\(family.schema).jsonl"
+            var lines = ""
+            for topic in family.topics {
+                let records = try runExecutable("/usr/bin/env", ["kcat", "-b", brokers, "-C", "-t", prefix + topic, "-c", "2000", "-e", "-q"])
+                // Less the record injected to be refused by the sink.
+                lines += records.output.split(separator: "\n").filter { !$0.contains(#""source":"nowhere""#) }.joined(separator: "\n") + "\n"
+            }
+            try lines.write(toFile: file, atomically: true, encoding: .utf8)
+            let result = try runExecutable(repositoryRoot + "/scripts/validate-records", [repositoryRoot + "/docs/schemas/\(family.schema).schema.json", file])
+            #expect(result.status == 0, "\(family.schema): \(result.output)")
+        }
     }
 
     func devServicesEnvironment() -> [String: String] {
