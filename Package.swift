@@ -282,6 +282,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "DeploymentTests",
+            dependencies: ["TickbusMarket", "TickbusTestSupport"],
+            path: "Tests/DeploymentTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "TickbusMarket", "TickbusKafka", "TickbusPostgres", "TickbusTestSupport",

@@ -63,6 +63,9 @@ struct PipelineTests {
         let running = ContinuousClock.now - started
         if running < .seconds(50) { try await Task.sleep(for: .seconds(50) - running) }
 
+        // Every Grafana panel's SQL and every dashboard variable's query returns rows, while data flows.
+        try await checkDashboardQueries(postgres)
+
         // Producers stop; everything they published drains into Postgres.
         let stopped = try script(["stop", "producers"], environment: environment)
         #expect(stopped.status == 0, "\(stopped.output)")
@@ -191,6 +194,60 @@ struct PipelineTests {
             let result = try runExecutable(repositoryRoot + "/scripts/validate-records", [repositoryRoot + "/docs/schemas/\(family.schema).schema.json", file])
             #expect(result.status == 0, "\(family.schema): \(result.output)")
         }
+    }
+
+    /// Runs each SQL panel and variable query of deploy/grafana/dashboards with Grafana's macros and the
+    /// variables substituted; each must return rows, time series with a `time` column first. An empty answer
+    /// is retried once a few seconds later (a 15-minute boundary may have just passed).
+    func checkDashboardQueries(_ postgres: PostgresSettings) async throws {
+        let directory = repositoryRoot + "/deploy/grafana/dashboards"
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }.sorted()
+        #expect(files == ["chainlink-window.json", "health.json", "prices.json", "spread.json"])
+        let variables = ["$instrument": "BTC-USD", "$a": "binance", "$b": "coinbase"]
+        var checked = 0
+        for file in files {
+            let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + file))
+            let dashboard = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let templating = (dashboard["templating"] as? [String: Any])?["list"] as? [[String: Any]] ?? []
+            var queries: [(name: String, sql: String, timeSeries: Bool)] = templating.compactMap { variable in
+                (variable["query"] as? String).map { ("\(file) variable \(variable["name"] ?? "")", $0, false) }
+            }
+            for panel in dashboard["panels"] as? [[String: Any]] ?? [] {
+                for target in panel["targets"] as? [[String: Any]] ?? [] {
+                    guard let sql = target["rawSql"] as? String else { continue }  // Prometheus panels
+                    queries.append(("\(file) panel '\(panel["title"] ?? "")'", sql, target["format"] as? String == "time_series"))
+                }
+            }
+            for query in queries {
+                var sql = query.sql
+                    .replacingOccurrences(of: "$__timeFrom()", with: "(now() - interval '1 day')")
+                    .replacingOccurrences(of: "$__timeTo()", with: "now()")
+                sql = sql.replacingOccurrences(of: #"\$__timeFilter\(([a-z_]+)\)"#, with: "$1 BETWEEN now() - interval '1 day' AND now()",
+                                               options: .regularExpression)
+                for (name, value) in variables { sql = sql.replacingOccurrences(of: name, with: value) }
+                #expect(!sql.contains("$"), "\(query.name): unsubstituted macro in \(sql)")
+                var answer = try await columnsAndRows(sql, postgres)
+                if answer.rows == 0 {
+                    try await Task.sleep(for: .seconds(6))
+                    answer = try await columnsAndRows(sql, postgres)
+                }
+                #expect(answer.rows > 0, "\(query.name) returned no rows: \(sql)")
+                if query.timeSeries { #expect(answer.columns.first == "time", "\(query.name): columns \(answer.columns)") }
+                checked += 1
+            }
+        }
+        #expect(checked >= 15)
+    }
+
+    func columnsAndRows(_ sql: String, _ settings: PostgresSettings) async throws -> (columns: [String], rows: Int) {
+        let connection = try await settings.connect(logger: quietLogger)
+        defer { Task { try? await connection.close() } }
+        var columns: [String] = [], count = 0
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger) {
+            if columns.isEmpty { columns = row.map(\.columnName) }
+            count += 1
+        }
+        return (columns, count)
     }
 
     func devServicesEnvironment() -> [String: String] {

@@ -25,7 +25,14 @@ public struct ProbedProcess: Sendable {
     /// The probe server on the process's metrics port, for a process that serves its own routes too or
     /// decides itself when it is ready (pass it to ``run(_:probes:)``).
     public func probes(ready: Bool = true, routes: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil) -> ProbeServer {
-        ProbeServer(configuration: .init(port: port), registry: registry, logger: logger, ready: ready, routes: routes)
+        ProbeServer(configuration: .init(host: Self.host, port: port), registry: registry, logger: logger, ready: ready, routes: routes)
+    }
+
+    /// Where the probes listen: `TICKBUS_METRICS_HOST` (`0.0.0.0` in containers, so Kubernetes probes and
+    /// Prometheus reach them), default 127.0.0.1.
+    static var host: String {
+        let value = ProcessInfo.processInfo.environment["TICKBUS_METRICS_HOST"] ?? ""
+        return value.isEmpty ? "127.0.0.1" : value
     }
 
     /// Runs `services` (started in order, shut down in reverse) until SIGTERM or SIGINT.

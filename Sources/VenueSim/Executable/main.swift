@@ -11,8 +11,10 @@ struct VenueSimCommand: AsyncParsableCommand {
         abstract: "Loopback WebSocket simulators speaking each source's protocol (ws://127.0.0.1:PORT/<source>).",
         discussion: "Faults at runtime: curl -X POST http://127.0.0.1:PORT/control/<source>/<disconnect|stall|resume|reject|accept|malformed>")
 
-    @Option(help: "Port on 127.0.0.1 (env TICKBUS_SIM_PORT).")
+    @Option(help: "Port (env TICKBUS_SIM_PORT).")
     var port: Int = 19500
+    @Option(help: "Address to listen on; 0.0.0.0 in a container (default 127.0.0.1).")
+    var host = "127.0.0.1"
     @Option(help: "Data frames per second per connection.")
     var rate: Double = 20
     @Option(help: "Sources to serve, comma-separated (default: all implemented).")
@@ -45,6 +47,7 @@ struct VenueSimCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = VenueSimulator.Configuration()
         configuration.port = port
+        configuration.host = host
         configuration.rate = rate
         configuration.malformedEvery = malformedEvery
         configuration.pingInterval = .milliseconds(Int64(pingSeconds * 1000))

@@ -16,8 +16,10 @@ import TickbusTelemetry
 /// (one malformed frame next).
 public final class VenueSimulator: Sendable {
     public struct Configuration: Sendable {
-        /// Port on 127.0.0.1; 0 picks a free one (see ``port()``). Default: 0.
+        /// Port; 0 picks a free one (see ``port()``). Default: 0.
         public var port = 0
+        /// Address to listen on. Default: 127.0.0.1 (a container uses 0.0.0.0).
+        public var host = "127.0.0.1"
         /// Data frames per second per connection. Default: 20.
         public var rate: Double = 20
         /// Sources served. Default: every implemented one.
@@ -108,16 +110,18 @@ public final class VenueSimulator: Sendable {
     public func run() async throws {
         let router = Router()
         // KuCoin: a fresh token and the WebSocket server per connection (bullet-public).
-        router.post("/kucoin/api/v1/bullet-public") { _, _ -> Response in
+        router.post("/kucoin/api/v1/bullet-public") { request, _ -> Response in
             let token = self.states.withLock { states -> String in
                 let token = "sim-token-\(states[.kucoin]?.tokensIssued.count ?? 0)"
                 states[.kucoin]?.tokensIssued.insert(token)
                 return token
             }
+            // The server as the client reached it (127.0.0.1:port locally, venue-sim:19500 in compose).
             let port = await self.port()
+            let authority = request.head.authority ?? "127.0.0.1:\(port)"
             let millis = Int64(self.configuration.appPingInterval.components.seconds * 1000
                 + self.configuration.appPingInterval.components.attoseconds / 1_000_000_000_000_000)
-            let body = #"{"code":"200000","data":{"token":"\#(token)","instanceServers":[{"endpoint":"ws://127.0.0.1:\#(port)/kucoin","encrypt":false,"protocol":"websocket","pingInterval":\#(millis),"pingTimeout":10000}]}}"#
+            let body = #"{"code":"200000","data":{"token":"\#(token)","instanceServers":[{"endpoint":"ws://\#(authority)/kucoin","encrypt":false,"protocol":"websocket","pingInterval":\#(millis),"pingTimeout":10000}]}}"#
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         // MEXC's REST book ticker (the producer's fallback while the WebSocket is refused).
@@ -161,7 +165,7 @@ public final class VenueSimulator: Sendable {
                     try await self.serve(simulated, connectID: connectID, inbound: inbound, outbound: outbound)
                 }
             },
-            configuration: .init(address: .hostname("127.0.0.1", port: configuration.port)),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in self.boundPort.set(channel.localAddress?.port ?? 0) },
             logger: logger
         )
