@@ -264,7 +264,7 @@ let package = Package(
         .testTarget(
             name: "AggregatorTests",
             dependencies: [
-                "Aggregator", "TickbusMarket", "TickbusKafka",
+                "Aggregator", "TickbusMarket", "TickbusKafka", "TickbusTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/AggregatorTests",

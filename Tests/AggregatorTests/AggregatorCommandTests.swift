@@ -1,29 +1,15 @@
 import Foundation
 import Testing
+import TickbusTestSupport
 
 /// The `aggregator` executable as users run it: `replay` turns tick lines into records with hand-checked
 /// values, reports bad lines on stderr without stopping, and bad settings exit 2 naming the setting.
 @Suite("aggregator command line")
 struct AggregatorCommandTests {
-    let binary = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".build/debug/aggregator")
+    let binary = repositoryRoot + "/.build/debug/aggregator"
 
     func run(_ arguments: [String], input: String = "") throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        try runWithInput(binary, arguments, input: input)
     }
 
     @Test func replayComputesHandCheckedRecords() throws {

@@ -1,6 +1,7 @@
 @testable import Aggregator
 import Foundation
 import Testing
+import TickbusTestSupport
 import TickbusKafka
 import TickbusMarket
 

@@ -3,48 +3,12 @@ import Foundation
 import Logging
 import TickbusKafka
 import TickbusMarket
-
-/// The broker `make test` starts (scripts/dev-services); override with TICKBUS_KAFKA_BROKERS.
-let brokers = ProcessInfo.processInfo.environment["TICKBUS_KAFKA_BROKERS"] ?? "127.0.0.1:19092"
-
-let quietLogger: Logger = {
-    var logger = Logger(label: "aggregator-test") { _ in StreamLogHandler.standardError(label: "aggregator-test") }
-    logger.logLevel = .error
-    return logger
-}()
-
-func testClient() -> KafkaConfiguration {
-    var client = KafkaConfiguration(bootstrapServers: [brokers])
-    client.statisticsInterval = nil
-    return client
-}
-
-func uniqueTopics(_ name: String) -> TopicNames {
-    TopicNames(prefix: "\(name)-\(UUID().uuidString.prefix(8).lowercased()).")
-}
+import TickbusTestSupport
 
 func createTickTopics(_ topics: TopicNames, sources: [SourceID], partitions: Int32) async throws {
     let admin = try KafkaAdmin(configuration: testClient(), logger: quietLogger)
     _ = try await admin.createTopics(sources.map { KafkaTopicSpecification(name: topics.ticks($0), partitions: partitions) })
     await admin.close()
-}
-
-/// Every message of `topic` (all partitions), read until it has been quiet for a second.
-func readAll(_ topic: String, partitions: Int32) async throws -> [KafkaConsumerMessage] {
-    let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: testClient()), logger: quietLogger)
-    var positions: [KafkaTopicPartition: KafkaOffset] = [:]
-    for partition in 0..<partitions { positions[KafkaTopicPartition(topic: topic, partition: partition)] = .beginning }
-    try await consumer.assign(positions)
-    var messages: [KafkaConsumerMessage] = []
-    var quiet = 0
-    let firstDeadline = ContinuousClock.now + .seconds(8), deadline = ContinuousClock.now + .seconds(20)
-    while ContinuousClock.now < deadline, messages.isEmpty ? ContinuousClock.now < firstDeadline : quiet < 4 {
-        let batch = try await consumer.poll(maxMessages: 10_000, timeout: .milliseconds(250))
-        messages += batch
-        quiet = batch.isEmpty ? quiet + 1 : 0
-    }
-    await consumer.close()
-    return messages
 }
 
 /// Publishes live ticks (event time = now) for `markets` every `interval` for `duration`; returns them.

@@ -146,33 +146,19 @@ struct PipelineTests {
         var seq: Int64
     }
 
-    /// Every record of the sources' tick topics, read without a group until the topics stay quiet for 3 s.
+    /// Every record of the sources' tick topics (read without a group until quiet), decoded with the tick codec.
     func readTicks(sources: [String]) async throws -> [PublishedTick] {
         let admin = try KafkaAdmin(configuration: testClient(), logger: quietLogger)
-        var positions: [KafkaTopicPartition: KafkaOffset] = [:]
-        for source in sources {
-            let description = try await admin.describeTopic(prefix + "ticks." + source)
-            for partition in description.partitions { positions[KafkaTopicPartition(topic: description.name, partition: partition)] = .beginning }
-        }
-        await admin.close()
-        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: testClient()), logger: quietLogger)
-        try await consumer.assign(positions)
         var ticks: [PublishedTick] = []
-        var quietSince = ContinuousClock.now
-        while ContinuousClock.now - quietSince < .seconds(3) {
-            let messages = try await consumer.poll(maxMessages: 5000, timeout: .milliseconds(200))
-            if !messages.isEmpty { quietSince = .now }
-            for message in messages {
-                let object = try JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any]
-                guard let source = object?["source"] as? String, let producer = object?["producer"] as? String,
-                      let seq = (object?["seq"] as? NSNumber)?.int64Value else {
-                    Issue.record("not a tick: \(String(decoding: message.value, as: UTF8.self))")
-                    continue
-                }
-                ticks.append(PublishedTick(source: source, producer: producer, seq: seq))
+        for source in sources {
+            let topic = prefix + "ticks." + source
+            let partitions = try await admin.describeTopic(topic).partitions.count
+            for message in try await readAll(topic, partitions: Int32(partitions)) {
+                let tick = try TickCodec.decode(message.value)
+                ticks.append(PublishedTick(source: tick.source.rawValue, producer: tick.producer, seq: Int64(tick.sequence)))
             }
         }
-        await consumer.close()
+        await admin.close()
         return ticks
     }
 

@@ -1,29 +1,15 @@
 import Foundation
 import Testing
+import TickbusTestSupport
 
 /// The `producer` executable as users run it: bad settings exit 2 naming the setting; `normalize` turns
 /// frames into tick lines and reports bad frames on stderr without stopping.
 @Suite("producer command line")
 struct ProducerCommandTests {
-    let binary = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".build/debug/producer")
+    let binary = repositoryRoot + "/.build/debug/producer"
 
     func run(_ arguments: [String], input: String = "") throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        try runWithInput(binary, arguments, input: input)
     }
 
     @Test(arguments: [

@@ -88,24 +88,9 @@ struct SupervisorTests {
         await producer.shutdown()
     }
 
+    /// A topic that keeps growing (status events of a reconnecting supervisor) ends at 10 s.
     func readAll(_ topic: String, partitions: Int32) async throws -> [KafkaConsumerMessage] {
-        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: client()), logger: logger)
-        var positions: [KafkaTopicPartition: KafkaOffset] = [:]
-        for partition in 0..<partitions { positions[KafkaTopicPartition(topic: topic, partition: partition)] = .beginning }
-        try await consumer.assign(positions)
-        // Until the topic has been quiet for a second, after the first message (or 8 s without any: the
-        // first fetch after assign takes a few hundred milliseconds).
-        // A topic that keeps growing (status events of a reconnecting supervisor) ends at the 10 s deadline.
-        var messages: [KafkaConsumerMessage] = []
-        var quiet = 0
-        let firstDeadline = ContinuousClock.now + .seconds(8), deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline, messages.isEmpty ? ContinuousClock.now < firstDeadline : quiet < 4 {
-            let batch = try await consumer.poll(maxMessages: 10_000, timeout: .milliseconds(250))
-            messages += batch
-            quiet = batch.isEmpty ? quiet + 1 : 0
-        }
-        await consumer.close()
-        return messages
+        try await TickbusTestSupport.readAll(topic, partitions: partitions, deadline: .seconds(10))
     }
 
     func statusEvents(_ topics: TopicNames) async throws -> [(event: String, conn: Int64)] {

@@ -22,7 +22,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Consumer group (env TICKBUS_AGGREGATOR_GROUP; default aggregator).")
     var group: String?
 
-    @Option(help: "Port of /metrics, /livez, /readyz on 127.0.0.1; 0 picks a free one (env TICKBUS_METRICS_PORT; default 9465).")
+    @Option(help: "Port of /metrics, /livez, /readyz on TICKBUS_METRICS_HOST (default 127.0.0.1); 0 picks a free one (env TICKBUS_METRICS_PORT; default 9465).")
     var metricsPort: String?
 
     func run() async throws {

@@ -42,7 +42,6 @@ struct HealthOptions: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         var configuration = HealthConfiguration()
         configuration.postgres = try postgres.resolve(applicationName: clientID)
-        configuration.postgres.connectTimeout = .seconds(3)
         let (client, topics, _) = try kafka.resolve(clientID: clientID)
         configuration.topics = topics
         configuration.windowSeconds = try integerSetting(

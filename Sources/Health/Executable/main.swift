@@ -22,7 +22,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between evaluations (env TICKBUS_HEALTH_INTERVAL_SECONDS; default 5).")
     var interval: String?
 
-    @Option(help: "Port of /health, /metrics, /livez, /readyz on 127.0.0.1; 0 picks a free one (env TICKBUS_METRICS_PORT; default 9467).")
+    @Option(help: "Port of /health, /metrics, /livez, /readyz on TICKBUS_METRICS_HOST (default 127.0.0.1); 0 picks a free one (env TICKBUS_METRICS_PORT; default 9467).")
     var metricsPort: String?
 
     func run() async throws {

@@ -93,7 +93,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "WebSocket URL instead of the venue's public endpoint, e.g. a venue-sim; for kucoin the REST base its token comes from (env TICKBUS_ENDPOINT).")
     var endpoint: String?
 
-    @Option(help: "Port of /metrics, /livez, /readyz on 127.0.0.1; 0 picks a free one (env TICKBUS_METRICS_PORT; default 9464).")
+    @Option(help: "Port of /metrics, /livez, /readyz on TICKBUS_METRICS_HOST (default 127.0.0.1); 0 picks a free one (env TICKBUS_METRICS_PORT; default 9464).")
     var metricsPort: String?
 
     func run() async throws {

@@ -33,7 +33,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Seconds between partition maintenance passes (env TICKBUS_SINK_MAINTENANCE_SECONDS; default 600).")
     var maintenanceSeconds: String?
 
-    @Option(help: "Port of /metrics, /livez, /readyz on 127.0.0.1; 0 picks a free one (env TICKBUS_METRICS_PORT; default 9466).")
+    @Option(help: "Port of /metrics, /livez, /readyz on TICKBUS_METRICS_HOST (default 127.0.0.1); 0 picks a free one (env TICKBUS_METRICS_PORT; default 9466).")
     var metricsPort: String?
 
     func run() async throws {
