@@ -199,7 +199,7 @@ public final class ConnectionSupervisor: Service, Sendable {
                     group.addTask {
                         while true {
                             try await Task.sleep(for: interval)
-                            try await outbound.write(.text(String(decoding: frame.bytes, as: UTF8.self)))
+                            try await outbound.write(Self.outboundFrame(frame))
                         }
                     }
                 }
@@ -235,8 +235,12 @@ public final class ConnectionSupervisor: Service, Sendable {
 
     private func subscribe(_ outbound: WebSocketOutboundWriter) async throws {
         for frame in adapter.subscribeFrames(at: Self.now()) {
-            try await outbound.write(frame.opcode == .text ? .text(String(decoding: frame.bytes, as: UTF8.self)) : .binary(ByteBuffer(bytes: frame.bytes)))
+            try await outbound.write(Self.outboundFrame(frame))
         }
+    }
+
+    static func outboundFrame(_ frame: WebSocketFrame) -> WebSocketOutboundWriter.OutboundFrame {
+        frame.opcode == .text ? .text(String(decoding: frame.bytes, as: UTF8.self)) : .binary(ByteBuffer(bytes: frame.bytes))
     }
 
     static func withoutQuery(_ url: String) -> String {
@@ -245,15 +249,12 @@ public final class ConnectionSupervisor: Service, Sendable {
 
     private func handle(_ frame: WebSocketFrame, outbound: WebSocketOutboundWriter, liveness: LivenessBox) async throws {
         let receiveTime = Self.now()
-        counters.withLock { $0.frames += 1 }
-        metrics.frames.increment()
+        countFrame()
         let events: [VenueEvent]
         do {
             events = try adapter.decode(frame, receiveTime: receiveTime)
         } catch {
-            counters.withLock { $0.decodeErrors += 1 }
-            metrics.decodeErrors.increment()
-            await queue.send(.deadLetter(frame, reason: error.description, receiveTime: receiveTime))
+            await deadLetter(frame, error, receiveTime: receiveTime)
             return
         }
         var ticks = 0
@@ -272,7 +273,7 @@ public final class ConnectionSupervisor: Service, Sendable {
                 await queue.send(.status(.reconnectRequested, detail: reason, time: receiveTime))
                 throw ConnectionEnd.reconnectRequested(reason)
             case .reply(let reply):
-                try await outbound.write(reply.opcode == .text ? .text(String(decoding: reply.bytes, as: UTF8.self)) : .binary(ByteBuffer(bytes: reply.bytes)))
+                try await outbound.write(Self.outboundFrame(reply))
             case .welcome:
                 if adapter.subscribesAfterWelcome { try await subscribe(outbound) }
             case .pong, .heartbeat:
@@ -287,13 +288,29 @@ public final class ConnectionSupervisor: Service, Sendable {
                 defer { state.sawData = true }
                 return !state.sawData
             }
-            counters.withLock { $0.ticks += ticks }
-            metrics.ticks.increment(by: ticks)
+            countTicks(ticks)
             if first, inGap.withLock({ gap in defer { gap = false }; return gap }) {
                 await queue.send(.status(.gapEnd, detail: "data flowing again", time: receiveTime))
             }
             await queue.send(.events(events, receiveTime: receiveTime))
         }
+    }
+
+    private func countFrame() {
+        counters.withLock { $0.frames += 1 }
+        metrics.frames.increment()
+    }
+
+    private func countTicks(_ count: Int) {
+        counters.withLock { $0.ticks += count }
+        metrics.ticks.increment(by: count)
+    }
+
+    /// A frame (or REST answer) the adapter cannot decode: counted and sent to `dlq.producer` with its bytes.
+    private func deadLetter(_ frame: WebSocketFrame, _ error: VenueDecodeError, receiveTime: Int64) async {
+        counters.withLock { $0.decodeErrors += 1 }
+        metrics.decodeErrors.increment()
+        await queue.send(.deadLetter(frame, reason: error.description, receiveTime: receiveTime))
     }
 
     // MARK: REST fallback
@@ -313,20 +330,17 @@ public final class ConnectionSupervisor: Service, Sendable {
                 let status = (response as? HTTPURLResponse)?.statusCode ?? 0
                 guard status == 200 else { throw ConnectionPreparationError("HTTP \(status)") }
                 let receiveTime = Self.now()
-                counters.withLock { $0.frames += 1 }
-                metrics.frames.increment()
+                countFrame()
+                let frame = WebSocketFrame(opcode: .text, bytes: Array(body))
                 do {
-                    let events = try adapter.decodePoll(Array(body), receiveTime: receiveTime)
+                    let events = try adapter.decodePoll(frame.bytes, receiveTime: receiveTime)
                     let ticks = events.filter { if case .tick = $0 { true } else { false } }
                     for case .tick(let tick) in ticks { lastTick.withLock { $0[tick.instrument] = .now } }
-                    counters.withLock { $0.ticks += ticks.count }
-                    metrics.ticks.increment(by: ticks.count)
+                    countTicks(ticks.count)
                     polled += ticks.count
                     if !ticks.isEmpty { await queue.send(.events(ticks, receiveTime: receiveTime)) }
                 } catch {
-                    counters.withLock { $0.decodeErrors += 1 }
-                    metrics.decodeErrors.increment()
-                    await queue.send(.deadLetter(WebSocketFrame(opcode: .text, bytes: Array(body)), reason: error.description, receiveTime: receiveTime))
+                    await deadLetter(frame, error, receiveTime: receiveTime)
                 }
             } catch {
                 logger.warning("REST poll failed", metadata: ["error": "\(error)"])
