@@ -154,8 +154,14 @@ struct HealthServiceTests {
             // 330 fresh seconds stored; the window is exactly 300 of them.
             #expect(report.feeds.map(\.freshSeconds) == [300, 300, 300])
             #expect(report.feeds.map(\.fillRate) == [1.0, 1.0, 1.0] as [Double?])
+            // The newest tick is the newest stored second + 1 s − age_ms (250): at least 0.25 s before any
+            // evaluation, since the fixture's newest second ended a second before it was written.
+            let newestSecond = try await rows(
+                "SELECT (extract(epoch FROM max(second)) * 1000000)::bigint::text FROM snapshots_1s WHERE source = 'binance'",
+                fixture.configuration.postgres)[0][0].flatMap { Int64($0) }
+            #expect(report.feeds[0].newestEventTime == newestSecond.map { $0 + 750_000 })
             let lag = try #require(report.feeds[0].lagSeconds)
-            #expect(lag >= 0.75 && lag < 5)
+            #expect(lag >= 0.25 && lag < 5)
             #expect(report.groups.map(\.lagMessages) == [0, 0])
             #expect(check("chainlink window BTC-USD", report)?.value == 0.4)
 
