@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "sink", targets: ["sink"]),
         .executable(name: "health", targets: ["health"]),
         .executable(name: "venue-sim", targets: ["venue-sim"]),
+        .executable(name: "drills", targets: ["drills"]),
         .library(name: "TickbusKafka", targets: ["TickbusKafka"]),
         .library(name: "TickbusMarket", targets: ["TickbusMarket"]),
     ],
@@ -129,6 +130,7 @@ let package = Package(
                 "Producers", "TickbusMarket", "TickbusTelemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/VenueSim/Library",
@@ -138,6 +140,29 @@ let package = Package(
             name: "venue-sim",
             dependencies: ["VenueSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/VenueSim/Executable",
+            swiftSettings: swiftSettings
+        ),
+        // The fault drills (`make drills`) and the process helpers tests share with them.
+        .target(
+            name: "TickbusDrills",
+            dependencies: [
+                "TickbusKafka", "TickbusMarket", "TickbusPostgres", "VenueSim",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Drills/Library",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "drills",
+            dependencies: [
+                "TickbusDrills", "TickbusMarket",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Drills/Executable",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -274,7 +299,7 @@ let package = Package(
         .target(
             name: "TickbusTestSupport",
             dependencies: [
-                "Sink", "TickbusMarket", "TickbusKafka", "TickbusPostgres",
+                "Sink", "TickbusDrills", "TickbusMarket", "TickbusKafka", "TickbusPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -295,6 +320,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/EndToEndTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DrillsTests",
+            dependencies: [
+                "TickbusDrills", "TickbusMarket", "TickbusTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/DrillsTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

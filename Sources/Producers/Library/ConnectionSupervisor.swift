@@ -27,8 +27,9 @@ public final class ConnectionSupervisor: Service, Sendable {
         /// Overrides the adapter's data timeout (reconnect after this long without data). Default: none.
         public var dataTimeout: Duration?
         public var backoff = Backoff.Configuration()
-        /// Largest WebSocket message accepted. Default: 4 MiB.
-        public var maxMessageSize = 4 << 20
+        /// Largest WebSocket message accepted; a longer one closes the connection (RFC 6455 1009), so this is
+        /// well above any real frame and a merely odd frame ends in the dead-letter topic instead. Default: 16 MiB.
+        public var maxMessageSize = 16 << 20
         /// Decoded frames waiting for the publisher. Default: 10 000.
         public var queueCapacity = 10_000
         public var topics = TopicNames()

@@ -9,7 +9,11 @@ struct VenueSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "venue-sim",
         abstract: "Loopback WebSocket simulators speaking each source's protocol (ws://127.0.0.1:PORT/<source>).",
-        discussion: "Faults at runtime: curl -X POST http://127.0.0.1:PORT/control/<source>/<disconnect|stall|resume|reject|accept|malformed>")
+        discussion: """
+            Faults at runtime: curl -X POST http://127.0.0.1:PORT/control/<source>/<disconnect|stall|resume|reject|accept|malformed>
+            Bad frames of a kind: curl -X POST 'http://127.0.0.1:PORT/control/<source>/malformed?kind=<types|truncated|utf8|oversized|gzip|protobuf>&count=N'
+            What was sent: curl http://127.0.0.1:PORT/control/<source>/stats
+            """)
 
     @Option(help: "Port (env TICKBUS_SIM_PORT).")
     var port: Int = 19500
@@ -50,6 +54,7 @@ struct VenueSimCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.rate = rate
         configuration.malformedEvery = malformedEvery
+        configuration.recordsSentPrices = false
         configuration.pingInterval = .milliseconds(Int64(pingSeconds * 1000))
         if let list = try Self.parseSources(sources) { configuration.sources = list }
         if let list = try Self.parseSources(reject) { configuration.rejectSubscriptions = Set(list) }

@@ -13,7 +13,8 @@ import TickbusTelemetry
 /// keepalives, frame shapes), all quoting one shared random-walk price so cross-venue spreads look real.
 /// One HTTP port serves `/<source>` WebSockets and `POST /control/<source>/<fault>` to inject faults:
 /// `disconnect`, `stall`, `resume`, `reject` (reject subscriptions from now on), `accept`, `malformed`
-/// (one malformed frame next).
+/// (`?kind=<MalformedKind>&count=N`: bad frames next, default one `types`); `GET /control/<source>/stats`
+/// answers what was sent (the fault drills' ground truth).
 public final class VenueSimulator: Sendable {
     public struct Configuration: Sendable {
         /// Port; 0 picks a free one (see ``port()``). Default: 0.
@@ -34,6 +35,9 @@ public final class VenueSimulator: Sendable {
         /// Application-level pings of sources that have them (HTX `{"ping":ms}`); two unanswered and the
         /// connection is closed. Default: 5 s.
         public var appPingInterval: Duration = .seconds(5)
+        /// Keep the price of every data frame sent (tests compare them with the ticks); off, only counts are
+        /// kept and memory stays flat however long the simulator runs. Default: true.
+        public var recordsSentPrices = true
 
         public init() {}
     }
@@ -46,10 +50,11 @@ public final class VenueSimulator: Sendable {
         var disconnectGeneration = 0
         var stalled = false
         var rejecting = false
-        var pendingMalformed = 0
+        var pendingMalformed: [MalformedKind] = []
         /// Price text of every data frame sent, in order (what a faithful pipeline must deliver).
         var sentPrices: [String] = []
-        var malformedSent = 0
+        var framesSent = 0
+        var malformedSent: [MalformedKind: Int] = [:]
         var connections = 0
         /// KuCoin tokens handed out by bullet-public, and those a connection has used.
         var tokensIssued: Set<String> = []
@@ -91,15 +96,45 @@ public final class VenueSimulator: Sendable {
             case .resume: state.stalled = false
             case .reject: state.rejecting = true
             case .accept: state.rejecting = false
-            case .malformed: state.pendingMalformed += 1
+            case .malformed: state.pendingMalformed.append(.types)
             }
             states[source] = state
         }
     }
 
+    /// Queues `count` bad frames of `kind` for the source's connections; false if the kind does not apply.
+    @discardableResult
+    public func injectMalformed(_ kind: MalformedKind, count: Int = 1, into source: SourceID) -> Bool {
+        guard MalformedKind.applicable(to: source).contains(kind) else { return false }
+        return states.withLock { states in
+            guard states[source] != nil else { return false }
+            states[source]?.pendingMalformed += Array(repeating: kind, count: max(0, count))
+            return true
+        }
+    }
+
+    /// What was sent to a source's clients so far.
+    public struct Statistics: Sendable, Codable, Equatable {
+        public var frames: Int
+        public var malformed: [String: Int]
+        public var connections: Int
+        /// Bad frames queued and not yet sent (none are sent while no client is subscribed).
+        public var pending: Int
+    }
+
+    public func statistics(_ source: SourceID) -> Statistics? {
+        states.withLock { states in
+            states[source].map { state in
+                Statistics(frames: state.framesSent,
+                           malformed: Dictionary(uniqueKeysWithValues: state.malformedSent.map { ($0.key.rawValue, $0.value) }),
+                           connections: state.connections, pending: state.pendingMalformed.count)
+            }
+        }
+    }
+
     /// Prices of the data frames sent so far for a source, in order.
     public func sentPrices(_ source: SourceID) -> [String] { states.withLock { $0[source]?.sentPrices ?? [] } }
-    public func malformedSent(_ source: SourceID) -> Int { states.withLock { $0[source]?.malformedSent ?? 0 } }
+    public func malformedSent(_ source: SourceID) -> Int { states.withLock { $0[source]?.malformedSent.values.reduce(0, +) ?? 0 } }
     public func connections(_ source: SourceID) -> Int { states.withLock { $0[source]?.connections ?? 0 } }
     /// REST requests served (MEXC's fallback).
     public func restPolls(_ source: SourceID) -> Int { states.withLock { $0[source]?.restPolls ?? 0 } }
@@ -131,11 +166,23 @@ public final class VenueSimulator: Sendable {
             self.states.withLock { $0[.mexc]?.restPolls += 1 }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
-        router.post("/control/:source/:fault") { _, context -> HTTPResponse.Status in
+        router.post("/control/:source/:fault") { request, context -> HTTPResponse.Status in
             guard let source = context.parameters.get("source").flatMap(SourceID.init(rawValue:)),
                   let fault = context.parameters.get("fault").flatMap(Fault.init(rawValue:)) else { return .badRequest }
+            if fault == .malformed, request.uri.queryParameters["kind"] != nil || request.uri.queryParameters["count"] != nil {
+                guard let kind = MalformedKind(rawValue: String(request.uri.queryParameters["kind"] ?? "types")),
+                      let count = Int(String(request.uri.queryParameters["count"] ?? "1")), (1...100_000).contains(count),
+                      self.injectMalformed(kind, count: count, into: source) else { return .badRequest }
+                return .ok
+            }
             self.inject(fault, into: source)
             return .ok
+        }
+        router.get("/control/:source/stats") { _, context -> Response in
+            guard let source = context.parameters.get("source").flatMap(SourceID.init(rawValue:)),
+                  let statistics = self.statistics(source),
+                  let body = try? JSONEncoder().encode(statistics) else { return Response(status: .notFound) }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         let app = Application(
             router: router,
@@ -223,21 +270,29 @@ public final class VenueSimulator: Sendable {
                         if unanswered > 2 { return }
                         try await outbound.write(Self.wire(ping, simulated))
                     }
-                    let malformedDue = state.pendingMalformed > 0
+                    let malformedDue = !state.pendingMalformed.isEmpty
                         || (self.configuration.malformedEvery > 0 && sent > 0 && sent % self.configuration.malformedEvery == 0)
                     if malformedDue {
-                        self.states.withLock { states in
-                            if (states[source]?.pendingMalformed ?? 0) > 0 { states[source]?.pendingMalformed -= 1 }
-                            states[source]?.malformedSent += 1
+                        let kind = self.states.withLock { states -> MalformedKind in
+                            let kind = states[source]?.pendingMalformed.first ?? .types
+                            if states[source]?.pendingMalformed.isEmpty == false { states[source]?.pendingMalformed.removeFirst() }
+                            states[source]?.malformedSent[kind, default: 0] += 1
+                            return kind
                         }
-                        try await outbound.write(Self.wire(simulated.malformedFrame(), simulated))
+                        if let frame = simulated.malformed(kind, mid: self.walk.withLock { $0.next() }) {
+                            try await outbound.write(frame.outbound)
+                        }
                         sent += 1
                         continue
                     }
                     let mid = self.walk.withLock { $0.next() }
                     let (frame, price) = simulated.dataFrame(mid: mid, index: sent)
                     // Recorded before sending: a frame is "sent" once handed to the socket.
-                    self.states.withLock { $0[source]?.sentPrices.append(price) }
+                    let records = self.configuration.recordsSentPrices
+                    self.states.withLock { states in
+                        states[source]?.framesSent += 1
+                        if records { states[source]?.sentPrices.append(price) }
+                    }
                     try await outbound.write(Self.wire(frame, simulated))
                     sent += 1
                 }

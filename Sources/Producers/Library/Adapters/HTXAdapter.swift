@@ -82,8 +82,11 @@ public struct HTXAdapter: VenueAdapter {
     }
 
     /// gzip of `text`, as HTX sends it (for the simulator and tests).
-    public static func gzip(_ text: String) -> [UInt8] {
-        var plain = ByteBuffer(string: text)
+    public static func gzip(_ text: String) -> [UInt8] { gzip(Array(text.utf8)) }
+
+    /// gzip of `bytes` (the simulator's corrupt frames need bytes that are not valid UTF-8).
+    public static func gzip(_ bytes: [UInt8]) -> [UInt8] {
+        var plain = ByteBuffer(bytes: bytes)
         let compressed = (try? plain.compress(with: .gzip())) ?? ByteBuffer()
         return Array(compressed.readableBytesView)
     }
