@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 
-.PHONY: all build test bootstrap services services-stop services-status bench-kafka bench-normalize bench-aggregate bench-sink run demo stop clean
+.PHONY: all build test bootstrap services services-stop services-status bench-kafka bench-normalize bench-aggregate bench-sink run demo stop clean drills
 
 all: build
 
@@ -58,3 +58,9 @@ bench-aggregate: bootstrap
 # `sink run` rows/s (broker -> committed rows) vs a raw `psql \copy` of the same rows (see docs/benchmarks.md).
 bench-sink: bootstrap
 	./scripts/bench-sink
+
+# Fault drills against the demo pipeline at 10x the demo's rates, with their own broker and Postgres; prints
+# the table and writes it into docs/reliability.md (DRILLS_ARGS: e.g. --drills sink-kill-9 --rate 100).
+drills: bootstrap
+	for product in producer aggregator sink health venue-sim drills; do $(SWIFT) build -c release --product $$product || exit 1; done
+	.build/release/drills --bin .build/release --report docs/reliability.md $(DRILLS_ARGS)

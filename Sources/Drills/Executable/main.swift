@@ -64,6 +64,19 @@ struct DrillsCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("[\(Int(Date().timeIntervalSince(started)))s] \($0)\n".utf8))
         }
         say("starting the demo pipeline (\(configuration.sources.count) sources at \(rate) frames/s each) in \(configuration.directory)")
+        // Ctrl-C or TERM: stop the pipeline (fifteen processes, a broker, Postgres) before leaving.
+        let interruptions = ([SIGINT, SIGTERM] as [Int32]).map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                say("interrupted; stopping the pipeline")
+                pipeline.stopProcesses()
+                Foundation.exit(130)
+            }
+            source.resume()
+            return source
+        }
+        defer { interruptions.forEach { $0.cancel() } }
         let outcome: (results: [DrillResult], final: DrillResult)
         do {
             try await pipeline.start()

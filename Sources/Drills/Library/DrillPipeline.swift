@@ -84,8 +84,13 @@ public final class DrillPipeline: Sendable {
 
     /// Producers first, then the rest drains and stops, then the broker and Postgres.
     public func stop() async {
-        _ = try? script("run", ["stop"], deadline: 300)
+        stopProcesses()
         await proxy.shutdown()
+    }
+
+    /// The same without the proxy (from a signal handler, before exiting).
+    public func stopProcesses() {
+        _ = try? script("run", ["stop"], deadline: 300)
     }
 
     public func stopProducers() throws {

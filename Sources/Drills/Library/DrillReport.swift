@@ -10,8 +10,9 @@ public enum DrillReport {
         for result in results + [final] {
             let recovery = result.recoverySeconds.map { String(format: "%.1f", $0) } ?? (result.name == final.name ? "" : "none")
             let memory = result.peakMemory > 0 ? "\(result.peakMemory >> 20) MiB (\(result.peakMemoryService))" : ""
-            let letters = result.name == final.name ? "" : "\(result.deadLettersInjected)/\(result.deadLettersStored)"
-            lines.append("| \(result.name) | \(String(format: "%.0f", result.load)) | \(result.published) | \(result.stored) | \(result.lost) | \(result.duplicated) | \(recovery) | \(letters) | \(memory) | \(result.passed ? "pass" : "FAIL") |")
+            let letters = "\(result.deadLettersInjected)/\(result.deadLettersStored)"
+            let load = result.name == final.name ? "" : String(format: "%.0f", result.load)
+            lines.append("| \(result.name) | \(load) | \(result.published) | \(result.stored) | \(result.lost) | \(result.duplicated) | \(recovery) | \(letters) | \(memory) | \(result.passed ? "pass" : "FAIL") |")
         }
         return lines.joined(separator: "\n")
     }

@@ -27,7 +27,8 @@ public struct DrillResult: Sendable {
     public var stored = 0
     public var lost = 0
     public var duplicated = 0
-    /// From the end of the fault (the kill, for kill -9) until health reported PASS again.
+    /// From the end of the fault (the kill, for kill -9) until health reports PASS and Postgres holds a
+    /// snapshot of every market that stayed up for a second after the fault (the whole path works again).
     public var recoverySeconds: Double?
     /// Bad frames venue-sim sent during the drill and dead letters stored for them.
     public var deadLettersInjected = 0
@@ -91,11 +92,22 @@ public final class DrillRunner: Sendable {
             results.append(result)
         }
         progress("stopping the producers; the rest drains")
-        var final = DrillResult(name: "after all drills (producers stopped, drained)")
         try pipeline.stopProducers()
-        try await account(into: &final, since: ContinuousClock.now)
-        final.violations += await ledger.sequenceProblems()
-        return (results, final)
+        var drain = DrillResult(name: "drain")
+        try await account(into: &drain, since: ContinuousClock.now, final: true)
+        // The whole run: every window, the drain after the producers stopped, and seq 1...n once per producer.
+        var total = DrillResult(name: "whole run (producers stopped, drained)")
+        for part in results + [drain] {
+            total.published += part.published
+            total.stored += part.stored
+            total.lost += part.lost
+            total.duplicated += part.duplicated
+            total.deadLettersInjected += part.deadLettersInjected
+            total.deadLettersStored += part.deadLettersStored
+        }
+        total.violations = results.flatMap(\.violations).isEmpty ? drain.violations : ["drills failed"] + drain.violations
+        total.violations += await ledger.sequenceProblems()
+        return (results, total)
     }
 
     private func run(_ drill: DrillKind) async throws -> DrillResult {
@@ -158,11 +170,17 @@ public final class DrillRunner: Sendable {
             if !sent { result.violations.append("venue-sim did not send every queued bad frame") }
         }
         let faultEnded = ContinuousClock.now
+        let faultEndedSecond = Int64(Date().timeIntervalSince1970) + 1
+        let alive = pipeline.configuration.sources.filter { $0 != quiet }.map { "'\($0.rawValue)'" }.joined(separator: ",")
 
-        if try await healthPasses(within: options.recoveryBound) {
+        let recovered = try await eventuallyTrue(within: options.recoveryBound) {
+            guard self.pipeline.health().status == 200 else { return false }
+            return try await self.newestCommonSecond(alive, postgres) >= faultEndedSecond
+        }
+        if recovered {
             result.recoverySeconds = (ContinuousClock.now - faultEnded).seconds
         } else {
-            result.violations.append("health not PASS within \(options.recoveryBound) of the fault's end: \(pipeline.health().body.prefix(800))")
+            result.violations.append("not recovered within \(options.recoveryBound) of the fault's end (health PASS and snapshots after it): \(pipeline.health().body.prefix(800))")
         }
         try await Task.sleep(for: .seconds(5))
         let endWall = Date().timeIntervalSince1970
@@ -170,14 +188,7 @@ public final class DrillRunner: Sendable {
 
         // Every second of the drill has a snapshot of every market of every source that stayed up.
         let first = Int(startedWall.rounded(.up)), last = Int(endWall) - 10
-        let alive = pipeline.configuration.sources.filter { $0 != quiet }.map { "'\($0.rawValue)'" }.joined(separator: ",")
-        let written = try await eventuallyTrue(within: .seconds(60)) {
-            let newest = try await self.integers("""
-                SELECT extract(epoch FROM min(last))::bigint FROM (SELECT max(second) AS last FROM snapshots_1s
-                WHERE source IN (\(alive)) GROUP BY source, instrument) s
-                """, postgres)
-            return (newest.first ?? 0) >= Int64(last)
-        }
+        let written = try await eventuallyTrue(within: .seconds(60)) { try await self.newestCommonSecond(alive, postgres) >= Int64(last) }
         if !written { result.violations.append("snapshots did not reach the drill's last second in Postgres") }
         let holes = try await texts("""
             SELECT s.source || ' ' || s.instrument || ': ' || count(p.second) FROM
@@ -224,15 +235,16 @@ public final class DrillRunner: Sendable {
         return result
     }
 
-    /// Marks the end offsets now, waits for the sink to commit past them, and accounts for the window since
-    /// the previous mark.
-    private func account(into result: inout DrillResult, since started: ContinuousClock.Instant) async throws {
-        let end = try await ledger.endOffsets()
+    /// Marks the end offsets now (`final`: reads to the end instead), waits for the sink to commit past what
+    /// was read, and accounts for the window since the previous mark.
+    private func account(into result: inout DrillResult, since started: ContinuousClock.Instant, final: Bool = false) async throws {
+        let end = final ? nil : try await ledger.endOffsets()
         let elapsed = (ContinuousClock.now - started).seconds
-        if !(try await eventuallyTrue(within: .seconds(120)) { try await ledger.sinkCommitted(end) }) {
+        let (records, reached) = try await ledger.read(to: end)
+        if !(try await eventuallyTrue(within: .seconds(120)) { try await ledger.sinkCommitted(reached) }) {
             result.violations.append("the sink did not commit up to the mark within 120 s")
         }
-        let window = try await ledger.account(to: end)
+        let window = try await ledger.lookUp(records)
         result.published = window.published
         result.stored = window.stored
         result.lost = window.lost
@@ -244,6 +256,14 @@ public final class DrillRunner: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The newest second every market of these sources has a stored snapshot of.
+    private func newestCommonSecond(_ sources: String, _ settings: PostgresSettings) async throws -> Int64 {
+        try await integers("""
+            SELECT extract(epoch FROM min(last))::bigint FROM (SELECT max(second) AS last FROM snapshots_1s
+            WHERE source IN (\(sources)) GROUP BY source, instrument) s
+            """, settings).first ?? 0
+    }
 
     private func healthPasses(within limit: Duration) async throws -> Bool {
         try await eventuallyTrue(within: limit) { self.pipeline.health().status == 200 }

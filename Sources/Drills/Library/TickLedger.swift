@@ -42,15 +42,12 @@ actor TickLedger {
     func endOffsets() async throws -> [KafkaTopicPartition: Int64] {
         let admin = try KafkaAdmin(configuration: pipeline.kafka, logger: logger)
         defer { Task { await admin.close() } }
-        var offsets: [KafkaTopicPartition: Int64] = [:]
+        var partitions: [KafkaTopicPartition] = []
         for topic in pipeline.tickTopics() {
-            let partitions = try await admin.describeTopic(topic).partitions.count
-            for partition in 0..<Int32(partitions) {
-                let topicPartition = KafkaTopicPartition(topic: topic, partition: partition)
-                offsets[topicPartition] = try await admin.watermarks(topicPartition).high
-            }
+            let count = try await admin.describeTopic(topic).partitions.count
+            partitions += (0..<Int32(count)).map { KafkaTopicPartition(topic: topic, partition: $0) }
         }
-        return offsets
+        return try await admin.watermarks(partitions).mapValues(\.high)
     }
 
     /// Whether the sink's group has committed at least `offsets` on every partition.
@@ -61,31 +58,47 @@ actor TickLedger {
         return offsets.allSatisfy { partition, end in end == 0 || (committed[partition].flatMap { $0 } ?? -1) >= end }
     }
 
-    /// Reads the records from the previous mark up to `to` on every partition, then looks each (producer, seq)
-    /// up in `ticks`; `to` is the next window's start.
-    func account(to: [KafkaTopicPartition: Int64]) async throws -> Window {
+    /// The (producer, seq) of every record from the previous mark up to `to` on every partition, and the
+    /// offsets reached (the next window starts there). Without `to`, everything until the topics have been
+    /// quiet for 2 s: the broker's high watermark can trail the last batch, so the final window (producers
+    /// stopped) is read to its real end instead of to a mark.
+    func read(to: [KafkaTopicPartition: Int64]?) async throws -> (records: [String: [UInt64]], reached: [KafkaTopicPartition: Int64]) {
         let from = mark
-        defer { mark = to }
         var seqs: [String: [UInt64]] = [:]
-        var window = Window()
-        let pending = to.filter { $0.value > (from[$0.key] ?? 0) }
+        var reached = from
+        let partitions: [KafkaTopicPartition]
+        if let to { partitions = Array(to.keys) } else { partitions = Array(try await endOffsets().keys) }
+        let pending = partitions.filter { partition in to.map { $0[partition]! > (from[partition] ?? 0) } ?? true }
         if !pending.isEmpty {
             let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: pipeline.kafka), logger: logger)
-            try await consumer.assign(Dictionary(uniqueKeysWithValues: pending.keys.map { ($0, KafkaOffset.exact(from[$0] ?? 0)) }))
-            var remaining = Set(pending.keys)
+            try await consumer.assign(Dictionary(uniqueKeysWithValues: pending.map { ($0, KafkaOffset.exact(from[$0] ?? 0)) }))
+            var remaining = Set(pending)
+            var quiet = 0
             let deadline = ContinuousClock.now + .seconds(120)
-            while !remaining.isEmpty && ContinuousClock.now < deadline {
-                for message in try await consumer.poll(maxMessages: 10_000, timeout: .milliseconds(200)) {
+            while (to == nil ? quiet < 8 : !remaining.isEmpty) && ContinuousClock.now < deadline {
+                let batch = try await consumer.poll(maxMessages: 10_000, timeout: .milliseconds(250))
+                quiet = batch.isEmpty ? quiet + 1 : 0
+                for message in batch {
                     let partition = KafkaTopicPartition(topic: message.topic, partition: message.partition)
-                    guard let end = to[partition], message.offset < end else { continue }
+                    if let end = to?[partition], message.offset >= end { continue }
                     let tick = try TickCodec.decode(message.value)
                     seqs[tick.producer, default: []].append(tick.sequence)
-                    if message.offset == end - 1 { remaining.remove(partition) }
+                    reached[partition] = message.offset + 1
+                    if message.offset == (to?[partition] ?? 0) - 1 { remaining.remove(partition) }
                 }
             }
             await consumer.close()
-            guard remaining.isEmpty else { throw DrillError("could not read the tick records up to the mark on \(remaining.count) partitions") }
+            guard to == nil || remaining.isEmpty else {
+                throw DrillError("could not read the tick records up to the mark on \(remaining.count) partitions")
+            }
         }
+        mark = reached.merging(to ?? [:]) { max($0, $1) }
+        return (seqs, mark)
+    }
+
+    /// Looks each (producer, seq) up in `ticks` (once the sink has committed past them).
+    func lookUp(_ seqs: [String: [UInt64]]) async throws -> Window {
+        var window = Window()
         let connection = try await pipeline.postgres.connect(logger: logger)
         defer { Task { try? await connection.close() } }
         for (producer, list) in seqs {

@@ -96,8 +96,15 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Port of /metrics, /livez, /readyz on TICKBUS_METRICS_HOST (default 127.0.0.1); 0 picks a free one (env TICKBUS_METRICS_PORT; default 9464).")
     var metricsPort: String?
 
+    @Option(help: "Milliseconds a batch of ticks may wait for more before it is sent, librdkafka's linger.ms (env TICKBUS_PRODUCER_LINGER_MS; default 50, 0-1000).")
+    var lingerMs: String?
+
     func run() async throws {
         let adapter = try options.adapter()
+        // 50 ms costs nothing at 1-second aggregation and sends a tenth of the requests 5 ms would at a few
+        // hundred ticks/s: measured, a producer's librdkafka thread went from 13% of a core to ~1% (docs/reliability.md).
+        let linger = try TickbusCLI.integerSetting(lingerMs, environment: "TICKBUS_PRODUCER_LINGER_MS", option: "--linger-ms",
+                                                   default: 50, range: 0...1000)
         let (client, topics, partitions) = try kafka.resolve(clientID: "tickbus-producer")
         let environment = ProcessInfo.processInfo.environment
         var supervision = ConnectionSupervisor.Configuration()
@@ -111,7 +118,7 @@ struct Run: AsyncParsableCommand {
         let process = ProbedProcess.bootstrap(label: "producer", metricsPort: try TickbusCLI.metricsPort(metricsPort, default: 9464))
         let logger = process.logger
         let producer = try await KafkaOptions.makeProducer(
-            client: client, source: adapter.source, topics: topics, partitions: partitions, logger: logger)
+            client: client, source: adapter.source, topics: topics, partitions: partitions, linger: .milliseconds(linger), logger: logger)
         let supervisor = ConnectionSupervisor(
             adapter: adapter, configuration: supervision, producer: producer,
             producerID: "\(adapter.source)-\(ProcessInfo.processInfo.hostName)-\(getpid())", logger: logger)
@@ -124,12 +131,14 @@ struct Run: AsyncParsableCommand {
 extension KafkaOptions {
     /// Creates the source's topics if missing and returns a producer for them.
     static func makeProducer(
-        client: KafkaConfiguration, source: SourceID, topics: TopicNames, partitions: Int32, logger: Logger
+        client: KafkaConfiguration, source: SourceID, topics: TopicNames, partitions: Int32, linger: Duration? = nil, logger: Logger
     ) async throws -> KafkaProducer {
         let admin = try KafkaAdmin(configuration: client, logger: logger)
         try await TickPublisher.ensureTopics(admin: admin, source: source, topics: topics, tickPartitions: partitions)
         await admin.close()
-        return try KafkaProducer(configuration: KafkaProducerConfiguration(client: client), logger: logger)
+        var configuration = KafkaProducerConfiguration(client: client)
+        if let linger { configuration.linger = linger }
+        return try KafkaProducer(configuration: configuration, logger: logger)
     }
 }
 

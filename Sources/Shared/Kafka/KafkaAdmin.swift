@@ -41,7 +41,7 @@ public final class KafkaAdmin: Sendable {
                     guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, reason: "topic \(spec.name) config \(name)") }
                 }
             }
-            let event = try Self.request(handle, timeout: timeout) { options, queue in
+            let event = try RDKafkaClient.adminRequest(handle, timeout: timeout) { options, queue in
                 rd_kafka_CreateTopics(handle, &newTopics, newTopics.count, options, queue)
             }
             defer { rd_kafka_event_destroy(event) }
@@ -88,7 +88,7 @@ public final class KafkaAdmin: Sendable {
         return try await client.blocking { handle throws(KafkaError) in
             var resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name)
             defer { rd_kafka_ConfigResource_destroy(resource) }
-            let event = try Self.request(handle, timeout: timeout) { options, queue in
+            let event = try RDKafkaClient.adminRequest(handle, timeout: timeout) { options, queue in
                 rd_kafka_DescribeConfigs(handle, &resource, 1, options, queue)
             }
             defer { rd_kafka_event_destroy(event) }
@@ -126,7 +126,7 @@ public final class KafkaAdmin: Sendable {
             defer { rd_kafka_topic_partition_list_destroy(list) }
             var request = rd_kafka_ListConsumerGroupOffsets_new(group, list)
             defer { rd_kafka_ListConsumerGroupOffsets_destroy(request) }
-            let event = try Self.request(handle, timeout: timeout) { options, queue in
+            let event = try RDKafkaClient.adminRequest(handle, timeout: timeout) { options, queue in
                 rd_kafka_ListConsumerGroupOffsets(handle, &request, 1, options, queue)
             }
             defer { rd_kafka_event_destroy(event) }
@@ -152,13 +152,21 @@ public final class KafkaAdmin: Sendable {
         try await client.watermarks(topicPartition, timeout: timeout)
     }
 
+    /// Watermarks of many partitions in one round trip per bound.
+    public func watermarks(_ partitions: [KafkaTopicPartition]) async throws(KafkaError) -> [KafkaTopicPartition: KafkaWatermarks] {
+        try await client.watermarks(partitions, timeout: timeout)
+    }
+
     /// For every partition of `topics`: the group's committed offset, the high watermark and the lag in
     /// messages (high − committed, or high − low when the group has committed nothing).
     public func consumerLag(group: String, topics: [String]) async throws(KafkaError) -> [KafkaPartitionLag] {
         let committed = try await committedOffsets(group: group, topics: topics)
+        let allMarks = try await watermarks(Array(committed.keys))
         var lags: [KafkaPartitionLag] = []
         for (partition, offset) in committed.sorted(by: { $0.key < $1.key }) {
-            let marks = try await watermarks(partition)
+            guard let marks = allMarks[partition] else {
+                throw KafkaError(code: .unknownTopicOrPartition, reason: "watermarks of \(partition): not in the answer")
+            }
             let lag = max(0, marks.high - (offset ?? marks.low))
             lags.append(KafkaPartitionLag(topicPartition: partition, committed: offset, watermarks: marks, lag: lag))
         }
@@ -174,29 +182,6 @@ public final class KafkaAdmin: Sendable {
     }
 
     /// Runs one admin request on a temporary queue and returns its result event (caller destroys it).
-    private static func request(
-        _ handle: OpaquePointer, timeout: Duration,
-        _ send: (OpaquePointer?, OpaquePointer?) -> Void
-    ) throws(KafkaError) -> OpaquePointer {
-        let queue = rd_kafka_queue_new(handle)
-        defer { rd_kafka_queue_destroy(queue) }
-        let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_ANY)
-        defer { rd_kafka_AdminOptions_destroy(options) }
-        var errorText = [CChar](repeating: 0, count: 256)
-        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout.timeoutMilliseconds, &errorText, errorText.count)
-        _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeout.timeoutMilliseconds, &errorText, errorText.count)
-        send(options, queue)
-        guard let event = rd_kafka_queue_poll(queue, timeout.timeoutMilliseconds + 1000) else {
-            throw KafkaError(code: .timedOut, reason: "admin request timed out after \(timeout)", isRetriable: true)
-        }
-        let err = rd_kafka_event_error(event)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
-            rd_kafka_event_destroy(event)
-            throw KafkaError(err, reason: text)
-        }
-        return event
-    }
 }
 
 /// Lag of a consumer group on one partition.

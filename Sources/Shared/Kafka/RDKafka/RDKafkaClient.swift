@@ -97,13 +97,77 @@ final class RDKafkaClient: @unchecked Sendable {
 
     /// Low and high watermarks of a partition, asked of its leader.
     func watermarks(_ topicPartition: KafkaTopicPartition, timeout: Duration) async throws(KafkaError) -> KafkaWatermarks {
-        try await blocking { handle throws(KafkaError) in
-            var low: Int64 = 0, high: Int64 = 0
-            let err = rd_kafka_query_watermark_offsets(
-                handle, topicPartition.topic, topicPartition.partition, &low, &high, timeout.timeoutMilliseconds)
-            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, reason: "watermarks of \(topicPartition): \(String(cString: rd_kafka_err2str(err)))") }
-            return KafkaWatermarks(low: low, high: high)
+        guard let marks = try await watermarks([topicPartition], timeout: timeout)[topicPartition] else {
+            throw KafkaError(code: .unknownTopicOrPartition, reason: "watermarks of \(topicPartition): not in the answer")
         }
+        return marks
+    }
+
+    /// Low and high watermarks of these partitions: two ListOffsets admin requests (earliest, latest), which
+    /// end with an error at `timeout`. `rd_kafka_query_watermark_offsets` was seen to wait forever (in
+    /// librdkafka 2.8.0) once the connection to the broker had been cut and restored, and with it every
+    /// later call on the client's queue.
+    func watermarks(_ partitions: [KafkaTopicPartition], timeout: Duration) async throws(KafkaError) -> [KafkaTopicPartition: KafkaWatermarks] {
+        guard !partitions.isEmpty else { return [:] }
+        return try await blocking { handle throws(KafkaError) in
+            let low = try Self.listOffsets(handle, partitions, spec: RD_KAFKA_OFFSET_SPEC_EARLIEST, timeout: timeout)
+            let high = try Self.listOffsets(handle, partitions, spec: RD_KAFKA_OFFSET_SPEC_LATEST, timeout: timeout)
+            var result: [KafkaTopicPartition: KafkaWatermarks] = [:]
+            for (partition, highOffset) in high {
+                result[partition] = KafkaWatermarks(low: low[partition] ?? 0, high: highOffset)
+            }
+            return result
+        }
+    }
+
+    private static func listOffsets(
+        _ handle: OpaquePointer, _ partitions: [KafkaTopicPartition], spec: rd_kafka_OffsetSpec_t, timeout: Duration
+    ) throws(KafkaError) -> [KafkaTopicPartition: Int64] {
+        let list = RDKafkaTopicPartitionList.make(partitions.map { ($0, Int64(spec.rawValue)) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let event = try adminRequest(handle, timeout: timeout) { options, queue in rd_kafka_ListOffsets(handle, list, options, queue) }
+        defer { rd_kafka_event_destroy(event) }
+        var count = 0
+        guard let result = rd_kafka_event_ListOffsets_result(event),
+              let infos = rd_kafka_ListOffsets_result_infos(result, &count) else {
+            throw KafkaError(code: .invalidRequest, reason: "list offsets: no result")
+        }
+        var offsets: [KafkaTopicPartition: Int64] = [:]
+        for index in 0..<count {
+            guard let info = infos[index], let entry = rd_kafka_ListOffsetsResultInfo_topic_partition(info) else { continue }
+            let partition = KafkaTopicPartition(topic: String(cString: entry.pointee.topic), partition: entry.pointee.partition)
+            guard entry.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError(entry.pointee.err, reason: "watermarks of \(partition): \(String(cString: rd_kafka_err2str(entry.pointee.err)))")
+            }
+            offsets[partition] = entry.pointee.offset
+        }
+        return offsets
+    }
+
+    /// Sends an admin request with its own reply queue and waits for the result event, at most `timeout`
+    /// and a second (the request itself times out at `timeout`). The caller destroys the event.
+    static func adminRequest(
+        _ handle: OpaquePointer, timeout: Duration,
+        _ send: (OpaquePointer?, OpaquePointer?) -> Void
+    ) throws(KafkaError) -> OpaquePointer {
+        let queue = rd_kafka_queue_new(handle)
+        defer { rd_kafka_queue_destroy(queue) }
+        let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_ANY)
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        var errorText = [CChar](repeating: 0, count: 256)
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout.timeoutMilliseconds, &errorText, errorText.count)
+        _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeout.timeoutMilliseconds, &errorText, errorText.count)
+        send(options, queue)
+        guard let event = rd_kafka_queue_poll(queue, timeout.timeoutMilliseconds + 1000) else {
+            throw KafkaError(code: .timedOut, reason: "admin request timed out after \(timeout)", isRetriable: true)
+        }
+        let err = rd_kafka_event_error(event)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
+            rd_kafka_event_destroy(event)
+            throw KafkaError(err, reason: text)
+        }
+        return event
     }
 
     /// The earliest offset whose timestamp is at or after `timestamp` (ms) in each partition; the high
