@@ -365,6 +365,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TickbusCLITests",
+            dependencies: ["TickbusCLI", "TickbusKafka", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/Shared/CLITests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TickbusMarketTests",
             dependencies: ["TickbusMarket"],
             path: "Tests/Shared/MarketTests",

@@ -66,6 +66,8 @@ public final class DrillRunner: Sendable {
     let logger: Logger
     let progress: @Sendable (String) -> Void
     private let ledger: TickLedger
+    /// When the previous accounting window ended (the load is the window's ticks over its length).
+    private let markTime = Mutex(ContinuousClock.now)
     private let peaks = Mutex<[String: Int]>([:])
 
     public init(pipeline: DrillPipeline, options: Options, logger: Logger, progress: @escaping @Sendable (String) -> Void) {
@@ -84,6 +86,9 @@ public final class DrillRunner: Sendable {
         guard try await healthPasses(within: .seconds(120)) else {
             throw DrillError("health never reported PASS after the start: \(pipeline.health().body.prefix(2000))")
         }
+        // The start-up's ticks, accounted apart, so the first drill's window is only its own.
+        var warmUp = DrillResult(name: "start-up")
+        try await account(into: &warmUp)
         var results: [DrillResult] = []
         for drill in drills {
             progress("drill \(drill.rawValue): starting")
@@ -94,10 +99,10 @@ public final class DrillRunner: Sendable {
         progress("stopping the producers; the rest drains")
         try pipeline.stopProducers()
         var drain = DrillResult(name: "drain")
-        try await account(into: &drain, since: ContinuousClock.now, final: true)
+        try await account(into: &drain, final: true)
         // The whole run: every window, the drain after the producers stopped, and seq 1...n once per producer.
         var total = DrillResult(name: "whole run (producers stopped, drained)")
-        for part in results + [drain] {
+        for part in [warmUp] + results + [drain] {
             total.published += part.published
             total.stored += part.stored
             total.lost += part.lost
@@ -105,7 +110,8 @@ public final class DrillRunner: Sendable {
             total.deadLettersInjected += part.deadLettersInjected
             total.deadLettersStored += part.deadLettersStored
         }
-        total.violations = results.flatMap(\.violations).isEmpty ? drain.violations : ["drills failed"] + drain.violations
+        total.violations = results.flatMap(\.violations).isEmpty ? warmUp.violations + drain.violations
+            : ["drills failed"] + warmUp.violations + drain.violations
         total.violations += await ledger.sequenceProblems()
         return (results, total)
     }
@@ -122,7 +128,6 @@ public final class DrillRunner: Sendable {
         let prefix = pipeline.configuration.prefix
         let storedBefore = try await integers("SELECT count(*) FROM dead_letters WHERE topic = '\(prefix)dlq.producer'", postgres).first ?? 0
         peaks.withLock { $0 = [:] }
-        let started = ContinuousClock.now
         let startedWall = Date().timeIntervalSince1970
 
         var killed: String?
@@ -184,7 +189,7 @@ public final class DrillRunner: Sendable {
         }
         try await Task.sleep(for: .seconds(5))
         let endWall = Date().timeIntervalSince1970
-        try await account(into: &result, since: started)
+        try await account(into: &result)
 
         // Every second of the drill has a snapshot of every market of every source that stayed up.
         let first = Int(startedWall.rounded(.up)), last = Int(endWall) - 10
@@ -237,9 +242,11 @@ public final class DrillRunner: Sendable {
 
     /// Marks the end offsets now (`final`: reads to the end instead), waits for the sink to commit past what
     /// was read, and accounts for the window since the previous mark.
-    private func account(into result: inout DrillResult, since started: ContinuousClock.Instant, final: Bool = false) async throws {
+    private func account(into result: inout DrillResult, final: Bool = false) async throws {
         let end = final ? nil : try await ledger.endOffsets()
-        let elapsed = (ContinuousClock.now - started).seconds
+        let now = ContinuousClock.now
+        let elapsed = (now - markTime.withLock { $0 }).seconds
+        markTime.withLock { $0 = now }
         let (records, reached) = try await ledger.read(to: end)
         if !(try await eventuallyTrue(within: .seconds(120)) { try await ledger.sinkCommitted(reached) }) {
             result.violations.append("the sink did not commit up to the mark within 120 s")

@@ -14,10 +14,25 @@ public struct KafkaOptions: ParsableArguments {
     @Option(help: "Partitions of topics this process creates (env TICKBUS_TICK_PARTITIONS; default 6).")
     public var partitions: String?
 
+    @Option(help: "plaintext, ssl, sasl_plaintext or sasl_ssl (env TICKBUS_KAFKA_SECURITY_PROTOCOL; default plaintext).")
+    public var kafkaSecurityProtocol: String?
+
+    @Option(help: "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 for the sasl_* protocols (env TICKBUS_KAFKA_SASL_MECHANISM; default SCRAM-SHA-512). The password comes only from TICKBUS_KAFKA_SASL_PASSWORD or the file named by TICKBUS_KAFKA_SASL_PASSWORD_FILE, never a flag.")
+    public var kafkaSaslMechanism: String?
+
+    @Option(help: "SASL user name (env TICKBUS_KAFKA_SASL_USERNAME).")
+    public var kafkaSaslUsername: String?
+
+    @Option(help: "PEM file of the CAs that sign the brokers' certificates, for ssl and sasl_ssl (env TICKBUS_KAFKA_SSL_CA_FILE; default the system's).")
+    public var kafkaCaFile: String?
+
     public init() {}
 
     public func resolve(clientID: String) throws -> (configuration: KafkaConfiguration, topics: TopicNames, partitions: Int32) {
-        let environment = ProcessInfo.processInfo.environment
+        try resolve(clientID: clientID, environment: ProcessInfo.processInfo.environment)
+    }
+
+    func resolve(clientID: String, environment: [String: String]) throws -> (configuration: KafkaConfiguration, topics: TopicNames, partitions: Int32) {
         let servers = (brokers ?? environment["TICKBUS_KAFKA_BROKERS"] ?? "127.0.0.1:19092")
             .split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         guard !servers.isEmpty, servers.allSatisfy({ $0.contains(":") }) else {
@@ -29,7 +44,52 @@ public struct KafkaOptions: ParsableArguments {
         }
         var configuration = KafkaConfiguration(bootstrapServers: servers)
         configuration.clientID = clientID
+        configuration.properties = try securityProperties(environment)
         return (configuration, TopicNames(prefix: topicPrefix ?? environment["TICKBUS_TOPIC_PREFIX"] ?? ""), count)
+    }
+}
+
+extension KafkaOptions {
+    static let securityProtocols = ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"]
+    static let saslMechanisms = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+    /// librdkafka's security properties from the settings; errors name the setting, never the password.
+    func securityProperties(_ environment: [String: String]) throws -> [String: String] {
+        let securityProtocol = (kafkaSecurityProtocol ?? environment["TICKBUS_KAFKA_SECURITY_PROTOCOL"] ?? "plaintext").lowercased()
+        guard Self.securityProtocols.contains(securityProtocol) else {
+            throw ValidationError("--kafka-security-protocol (TICKBUS_KAFKA_SECURITY_PROTOCOL): expected \(Self.securityProtocols.joined(separator: ", ")), got '\(securityProtocol)'")
+        }
+        var properties = ["security.protocol": securityProtocol]
+        if securityProtocol.hasSuffix("ssl"), let caFile = kafkaCaFile ?? environment["TICKBUS_KAFKA_SSL_CA_FILE"] {
+            guard FileManager.default.isReadableFile(atPath: caFile) else {
+                throw ValidationError("--kafka-ca-file (TICKBUS_KAFKA_SSL_CA_FILE): cannot read '\(caFile)'")
+            }
+            properties["ssl.ca.location"] = caFile
+        }
+        guard securityProtocol.hasPrefix("sasl") else { return properties }
+        let mechanism = (kafkaSaslMechanism ?? environment["TICKBUS_KAFKA_SASL_MECHANISM"] ?? "SCRAM-SHA-512").uppercased()
+        guard Self.saslMechanisms.contains(mechanism) else {
+            throw ValidationError("--kafka-sasl-mechanism (TICKBUS_KAFKA_SASL_MECHANISM): expected \(Self.saslMechanisms.joined(separator: ", ")), got '\(mechanism)'")
+        }
+        guard let username = kafkaSaslUsername ?? environment["TICKBUS_KAFKA_SASL_USERNAME"], !username.isEmpty else {
+            throw ValidationError("--kafka-sasl-username (TICKBUS_KAFKA_SASL_USERNAME): required with \(securityProtocol)")
+        }
+        let password: String
+        if let file = environment["TICKBUS_KAFKA_SASL_PASSWORD_FILE"] {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ValidationError("TICKBUS_KAFKA_SASL_PASSWORD_FILE: cannot read '\(file)'")
+            }
+            password = text.trimmingCharacters(in: .newlines)
+        } else {
+            password = environment["TICKBUS_KAFKA_SASL_PASSWORD"] ?? ""
+        }
+        guard !password.isEmpty else {
+            throw ValidationError("TICKBUS_KAFKA_SASL_PASSWORD or TICKBUS_KAFKA_SASL_PASSWORD_FILE: required with \(securityProtocol)")
+        }
+        properties["sasl.mechanism"] = mechanism
+        properties["sasl.username"] = username
+        properties["sasl.password"] = password
+        return properties
     }
 }
 
