@@ -144,11 +144,13 @@ struct KubernetesOverlayTests {
                 let checked = try runExecutable(schemaValidator, ["--schemafile", schema] + instances)
                 #expect(checked.status == 0, "\(overlay): \(checked.output)")
             }
-            // Every file of the overlay is used by its kustomization.
+            // Every file of the overlay is used by its kustomization, but the *.example.yaml ones (a Secret to
+            // create yourself, like the base's secret.example.yaml), which must stay out of it.
             let root = repositoryRoot + "/k8s/overlays/" + overlay
             let kustomization = try String(contentsOfFile: root + "/kustomization.yaml", encoding: .utf8)
             for file in try FileManager.default.contentsOfDirectory(atPath: root) where file.hasSuffix(".yaml") && file != "kustomization.yaml" {
-                #expect(kustomization.contains("- \(file)\n") || kustomization.contains("path: \(file)\n"), "\(overlay): \(file) unused")
+                let used = kustomization.contains("- \(file)\n") || kustomization.contains("path: \(file)\n")
+                #expect(used == !file.hasSuffix(".example.yaml"), "\(overlay): \(file) \(used ? "used" : "unused")")
             }
         }
     }
@@ -346,6 +348,63 @@ struct KubernetesOverlayTests {
         #expect(strimziCluster != nil && object(strimziPods["matchLabels"])["strimzi.io/cluster"] as? String == strimziCluster)
     }
 
+    @Test func externalOverlayReachesKafkaOverSASLSSLWithAMountedPasswordFile() throws {
+        let documents = try render("external")
+        let config = try object(first("ConfigMap", in: documents, named: "tickbus-config")["data"])
+        #expect(config["TICKBUS_KAFKA_SECURITY_PROTOCOL"] as? String == "sasl_ssl")
+        #expect(config["TICKBUS_KAFKA_SASL_MECHANISM"] as? String == "SCRAM-SHA-512")
+        #expect((config["TICKBUS_KAFKA_SASL_USERNAME"] as? String)?.isEmpty == false)
+        let passwordFile = try #require(config["TICKBUS_KAFKA_SASL_PASSWORD_FILE"] as? String)
+        let fileName = passwordFile.split(separator: "/").last.map(String.init) ?? ""
+        let passwordDirectory = String(passwordFile.dropLast(fileName.count + 1))
+        #expect(passwordFile.hasPrefix("/") && !fileName.isEmpty && passwordDirectory.count > 1, "\(passwordFile)")
+
+        // Every Deployment whose container takes tickbus-config (all of them: each service talks to Kafka)
+        // mounts the Secret tickbus-kafka, its key password only, read-only where the variable points.
+        var mounted: Set<String> = []
+        for deployment in documents where deployment["kind"] as? String == "Deployment" {
+            let name = object(deployment["metadata"])["name"] as? String ?? ""
+            let pod = object(object(object(deployment["spec"])["template"])["spec"])
+            let volumes = objects(pod["volumes"])
+            for container in objects(pod["containers"]) {
+                let configured = objects(container["envFrom"]).contains { object($0["configMapRef"])["name"] as? String == "tickbus-config" }
+                    || objects(container["env"]).contains { object(object($0["valueFrom"])["configMapKeyRef"])["name"] as? String == "tickbus-config" }
+                if !configured { continue }
+                mounted.insert(name)
+                let mounts = objects(container["volumeMounts"]).filter { $0["mountPath"] as? String == passwordDirectory }
+                #expect(mounts.count == 1, "\(name) mounts the password at \(passwordDirectory)")
+                #expect(mounts.allSatisfy { flag($0["readOnly"]) == true }, "\(name): read-only")
+                let volume = volumes.first { $0["name"] as? String == mounts.first?["name"] as? String }
+                let secret = object(volume?["secret"])
+                #expect(secret["secretName"] as? String == "tickbus-kafka", "\(name)")
+                #expect(objects(secret["items"]).map { "\($0["key"] as? String ?? "")=\($0["path"] as? String ?? "")" } == ["password=\(fileName)"], "\(name)")
+                #expect(integer(secret["defaultMode"]) == 0o400, "\(name)")
+                // Secret files are root's: fsGroup hands them to the group the services run as (0400 becomes 0440).
+                let podSecurity = object(pod["securityContext"])
+                #expect(integer(podSecurity["fsGroup"]) != nil && integer(podSecurity["fsGroup"]) == integer(podSecurity["runAsGroup"]), "\(name)")
+                #expect(flag(object(container["securityContext"])["readOnlyRootFilesystem"]) == true, "\(name)")
+                // A private CA is optional: the Secret tickbus-kafka-ca (ca.crt only), mounted read-only if it exists.
+                let caVolumes = volumes.filter { object($0["secret"])["secretName"] as? String == "tickbus-kafka-ca" }
+                #expect(caVolumes.count == 1 && flag(object(caVolumes.first?["secret"])["optional"]) == true, "\(name)")
+                #expect(objects(object(caVolumes.first?["secret"])["items"]).map { $0["key"] as? String ?? "" } == ["ca.crt"], "\(name)")
+                let caMounts = objects(container["volumeMounts"]).filter { $0["name"] as? String == caVolumes.first?["name"] as? String }
+                #expect(caMounts.count == 1 && caMounts.allSatisfy { flag($0["readOnly"]) == true }, "\(name)")
+                if let caFile = config["TICKBUS_KAFKA_SSL_CA_FILE"] as? String {
+                    #expect(caMounts.contains { caFile.hasPrefix((($0["mountPath"] as? String) ?? "-") + "/") }, "\(name): \(caFile)")
+                }
+            }
+        }
+        let services = Set(SourceID.allCases.map { "producer-\($0.rawValue)" }).union(["aggregator", "sink", "health"])
+        #expect(mounted == services, "\(mounted.sorted())")
+
+        // The password is never a value: no TICKBUS_KAFKA_SASL_PASSWORD key or variable anywhere, no Secret
+        // rendered (kafka-secret.example.yaml is not in the kustomization).
+        let data = try JSONSerialization.data(withJSONObject: documents)
+        let rendered = String(decoding: data, as: UTF8.self)
+        #expect(!rendered.contains("\"TICKBUS_KAFKA_SASL_PASSWORD\""), "the password only from the mounted file")
+        #expect(!documents.contains { $0["kind"] as? String == "Secret" })
+    }
+
     @Test func rendererRefusesWhatItDoesNotRender() throws {
         let directory = NSTemporaryDirectory() + "kustomize-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -422,6 +481,11 @@ private func objects(_ value: Any?) -> [Manifest] { value as? [Manifest] ?? [] }
 private func integer(_ value: Any?) -> Int? {
     if let number = value as? Int { return number }
     return (value as? NSNumber)?.intValue
+}
+
+private func flag(_ value: Any?) -> Bool? {
+    if let bool = value as? Bool { return bool }
+    return (value as? NSNumber)?.boolValue
 }
 
 /// A YAML scalar as the text a Kafka config takes (numbers as their digits).

@@ -175,6 +175,38 @@ struct SupervisorTests {
         }
     }
 
+    @Test func aRateLimitedTokenRequestWaitsTheRetryAfterTheVenueAsks() async throws {
+        // Backoff here is 0.1–1 s: a gap of 2 s after the 429 can only come from its Retry-After.
+        try await withPipeline(.kucoin, simulator: { $0.appPingInterval = .milliseconds(200) }) { simulator, supervisor, topics in
+            try await waitUntil { supervisor.counts.ticks >= 10 }
+            let before = simulator.restRequests(.kucoin).count
+            simulator.rateLimit(.kucoin, seconds: 2, count: 1)
+            simulator.inject(.disconnect, into: .kucoin)
+            try await waitUntil { simulator.connections(.kucoin) >= 2 && simulator.restRequests(.kucoin).count >= before + 2 }
+            let requests = simulator.restRequests(.kucoin)
+            let gap = requests[before + 1] - requests[before]
+            #expect(gap >= .milliseconds(1900), "reconnected \(gap) after the 429")
+            #expect(gap < .seconds(4))
+            let events = try await readAll(topics.status, partitions: 3).map { String(decoding: $0.value, as: UTF8.self) }
+            #expect(events.contains { $0.contains("HTTP 429") && $0.contains("asks to wait 2.0 seconds") }, "\(events)")
+        }
+    }
+
+    @Test func retryAfterIsReadFromSecondsOrADateAndOnlyWhenRateLimited() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(RetryAfter.wait(status: 429, headers: ["Retry-After": "3"], now: now) == .seconds(3))
+        #expect(RetryAfter.wait(status: 418, headers: ["retry-after": "120"], now: now) == .seconds(120))
+        #expect(RetryAfter.wait(status: 503, headers: ["Retry-After": "99999"], now: now) == RetryAfter.cap)
+        // 1 800 000 000 is Fri, 15 Jan 2027 08:00:00 GMT.
+        #expect(RetryAfter.wait(status: 429, headers: ["Retry-After": "Fri, 15 Jan 2027 08:00:10 GMT"], now: now) == .seconds(10))
+        #expect(RetryAfter.wait(status: 429, headers: [:], now: now) == nil)
+        #expect(RetryAfter.wait(status: 500, headers: ["Retry-After": "3"], now: now) == nil)
+        #expect(RetryAfter.wait(status: 429, headers: ["Retry-After": "soon"], now: now) == nil)
+        let error = ConnectionPreparationError(status: 429, headers: ["Retry-After": "7"], what: "kucoin: token request", now: now)
+        #expect(error.retryAfter == .seconds(7))
+        #expect(error.description == "kucoin: token request answered HTTP 429; the venue asks to wait 7.0 seconds")
+    }
+
     @Test func mexcPollsRESTWhileTheWebSocketIsRefusedAndReturnsToIt() async throws {
         try await withPipeline(.mexc, simulator: { $0.rejectSubscriptions = [.mexc] },
                                supervision: { $0.fallbackDuration = .seconds(3) }) { simulator, supervisor, topics in

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Runs an executable with output in a file (no pipes: a daemon it starts would hold a pipe open) and a hard
 /// deadline; returns its exit status and everything it printed (stdout and stderr together).

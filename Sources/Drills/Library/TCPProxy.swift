@@ -35,11 +35,12 @@ public final class TCPProxy: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { [weak self] inbound in
-                ClientBootstrap(group: inbound.eventLoop)
+                let proxy = self
+                return ClientBootstrap(group: inbound.eventLoop)
                     .connect(host: "127.0.0.1", port: targetPort)
                     .flatMap { outbound in
-                        self?.track(inbound)
-                        self?.track(outbound)
+                        proxy?.track(inbound)
+                        proxy?.track(outbound)
                         return inbound.eventLoop.makeCompletedFuture {
                             let (client, broker) = GlueHandler.matchedPair()
                             try inbound.pipeline.syncOperations.addHandler(client)

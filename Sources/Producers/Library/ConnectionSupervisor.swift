@@ -129,6 +129,7 @@ public final class ConnectionSupervisor: Service, Sendable {
             if counters.withLock({ $0.connectAttempts }) > 1 { metrics.reconnects.increment() }
             let ticksBefore = counters.withLock { $0.ticks }
             var outcome = "closed by venue"
+            var retryAfter: Duration?
             do {
                 try await connectOnce(endpoint: endpoint)
             } catch let end as ConnectionEnd {
@@ -145,6 +146,9 @@ public final class ConnectionSupervisor: Service, Sendable {
                 }
             } catch is CancellationError {
                 outcome = "shutdown"
+            } catch let error as ConnectionPreparationError {
+                outcome = "connection failed: \(error)"
+                retryAfter = error.retryAfter
             } catch {
                 outcome = "connection failed: \(error)"
             }
@@ -164,7 +168,8 @@ public final class ConnectionSupervisor: Service, Sendable {
                 backoff.reset()
                 continue
             }
-            let delay = backoff.next()
+            // A venue that rate-limits says how long to stay away; reconnecting sooner risks a ban (Binance's 418).
+            let delay = max(backoff.next(), retryAfter ?? .zero)
             logger.warning("disconnected; reconnecting", metadata: ["reason": "\(outcome)", "delay": "\(delay)"])
             try? await Task.sleep(for: delay)
         }
@@ -328,8 +333,10 @@ public final class ConnectionSupervisor: Service, Sendable {
             do {
                 guard let target = URL(string: url) else { break }
                 let (body, response) = try await URLSession.shared.data(for: URLRequest(url: target, timeoutInterval: 5))
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                guard status == 200 else { throw ConnectionPreparationError("HTTP \(status)") }
+                let http = response as? HTTPURLResponse
+                guard http?.statusCode == 200 else {
+                    throw ConnectionPreparationError(status: http?.statusCode ?? 0, headers: http?.allHeaderFields ?? [:], what: "REST poll")
+                }
                 let receiveTime = Self.now()
                 countFrame()
                 let frame = WebSocketFrame(opcode: .text, bytes: Array(body))
@@ -345,6 +352,9 @@ public final class ConnectionSupervisor: Service, Sendable {
                 }
             } catch {
                 logger.warning("REST poll failed", metadata: ["error": "\(error)"])
+                if let wait = (error as? ConnectionPreparationError)?.retryAfter, wait > fallback.interval {
+                    try? await Task.sleep(for: wait - fallback.interval)
+                }
             }
             try? await Task.sleep(for: fallback.interval)
         }

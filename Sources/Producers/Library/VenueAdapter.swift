@@ -1,3 +1,4 @@
+public import Foundation
 public import TickbusMarket
 
 /// A WebSocket message as received or to be sent.
@@ -67,12 +68,41 @@ public struct PollingFallback: Sendable {
     }
 }
 
-/// A connection could not be prepared (e.g. KuCoin's token request failed); retried with backoff.
+/// A connection could not be prepared (e.g. KuCoin's token request failed); retried with backoff, and not
+/// before `retryAfter` when the venue said how long to wait (HTTP 429 or 418 with `Retry-After`).
 public struct ConnectionPreparationError: Error, Sendable, CustomStringConvertible {
     public let description: String
+    public let retryAfter: Duration?
 
-    public init(_ description: String) {
+    public init(_ description: String, retryAfter: Duration? = nil) {
         self.description = description
+        self.retryAfter = retryAfter
+    }
+
+    /// The error for a REST answer that is not 200: with the wait the venue asks for when it rate-limits.
+    public init(status: Int, headers: [AnyHashable: Any], what: String, now: Date = Date()) {
+        let wait = RetryAfter.wait(status: status, headers: headers, now: now)
+        self.init("\(what) answered HTTP \(status)\(wait.map { "; the venue asks to wait \($0)" } ?? "")", retryAfter: wait)
+    }
+}
+
+/// How long a rate-limited venue asks to be left alone: the `Retry-After` header of a 429 (too many
+/// requests), 418 (Binance's ban after ignoring 429s) or 503, in seconds or as an HTTP date; at most an hour.
+public enum RetryAfter {
+    public static let cap = Duration.seconds(3600)
+
+    public static func wait(status: Int, headers: [AnyHashable: Any], now: Date = Date()) -> Duration? {
+        guard [429, 418, 503].contains(status) else { return nil }
+        let value = headers.first { ($0.key as? String)?.lowercased() == "retry-after" }.flatMap { $0.value as? String }?
+            .trimmingCharacters(in: .whitespaces)
+        guard let value else { return nil }
+        if let seconds = Int(value) { return min(.seconds(max(0, seconds)), cap) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return min(.seconds(max(0, Int(date.timeIntervalSince(now).rounded(.up)))), cap)
     }
 }
 

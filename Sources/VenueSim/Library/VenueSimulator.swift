@@ -44,6 +44,8 @@ public final class VenueSimulator: Sendable {
 
     public enum Fault: String, Sendable, CaseIterable {
         case disconnect, stall, resume, reject, accept, malformed
+        /// `?seconds=N&count=K`: the next K REST requests (KuCoin's token, MEXC's polls) get 429, Retry-After N.
+        case ratelimit
     }
 
     struct SourceState: Sendable {
@@ -61,6 +63,11 @@ public final class VenueSimulator: Sendable {
         var tokensUsed: Set<String> = []
         /// MEXC REST book-ticker requests served.
         var restPolls = 0
+        /// REST requests (KuCoin tokens, MEXC polls) still to be refused with 429 and `Retry-After: seconds`.
+        var rateLimited = 0
+        var retryAfterSeconds = 0
+        /// When each REST request arrived, refused or not.
+        var restRequests: [ContinuousClock.Instant] = []
     }
 
     public let configuration: Configuration
@@ -97,6 +104,7 @@ public final class VenueSimulator: Sendable {
             case .reject: state.rejecting = true
             case .accept: state.rejecting = false
             case .malformed: state.pendingMalformed.append(.types)
+            case .ratelimit: state.rateLimited += 1; state.retryAfterSeconds = max(state.retryAfterSeconds, 5)
             }
             states[source] = state
         }
@@ -111,6 +119,30 @@ public final class VenueSimulator: Sendable {
             states[source]?.pendingMalformed += Array(repeating: kind, count: max(0, count))
             return true
         }
+    }
+
+    /// The next `count` REST requests of the source are answered 429 with `Retry-After: seconds`.
+    public func rateLimit(_ source: SourceID, seconds: Int, count: Int) {
+        states.withLock { states in
+            states[source]?.rateLimited = count
+            states[source]?.retryAfterSeconds = seconds
+        }
+    }
+
+    /// When the source's REST requests arrived.
+    public func restRequests(_ source: SourceID) -> [ContinuousClock.Instant] { states.withLock { $0[source]?.restRequests ?? [] } }
+
+    /// Counts a REST request; the 429 to answer while rate-limited.
+    private func admitREST(_ source: SourceID) -> Response? {
+        let retryAfter = states.withLock { states -> Int? in
+            states[source]?.restRequests.append(.now)
+            guard let state = states[source], state.rateLimited > 0 else { return nil }
+            states[source]?.rateLimited -= 1
+            return state.retryAfterSeconds
+        }
+        guard let retryAfter else { return nil }
+        return Response(status: .tooManyRequests, headers: [.retryAfter: String(retryAfter), .contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(string: #"{"code":"429000","msg":"Too many requests"}"#)))
     }
 
     /// What was sent to a source's clients so far.
@@ -146,6 +178,7 @@ public final class VenueSimulator: Sendable {
         let router = Router()
         // KuCoin: a fresh token and the WebSocket server per connection (bullet-public).
         router.post("/kucoin/api/v1/bullet-public") { request, _ -> Response in
+            if let refusal = self.admitREST(.kucoin) { return refusal }
             let token = self.states.withLock { states -> String in
                 let token = "sim-token-\(states[.kucoin]?.tokensIssued.count ?? 0)"
                 states[.kucoin]?.tokensIssued.insert(token)
@@ -161,6 +194,7 @@ public final class VenueSimulator: Sendable {
         }
         // MEXC's REST book ticker (the producer's fallback while the WebSocket is refused).
         router.get("/mexc/api/v3/ticker/bookTicker") { _, _ -> Response in
+            if let refusal = self.admitREST(.mexc) { return refusal }
             let mid = self.walk.withLock { $0.next() }
             let body = #"{"symbol":"BTCUSDT","bidPrice":"\#(SimulatedProtocol.dollars(mid - 1))","bidQty":"0.5","askPrice":"\#(SimulatedProtocol.dollars(mid + 1))","askQty":"0.4"}"#
             self.states.withLock { $0[.mexc]?.restPolls += 1 }
@@ -169,6 +203,12 @@ public final class VenueSimulator: Sendable {
         router.post("/control/:source/:fault") { request, context -> HTTPResponse.Status in
             guard let source = context.parameters.get("source").flatMap(SourceID.init(rawValue:)),
                   let fault = context.parameters.get("fault").flatMap(Fault.init(rawValue:)) else { return .badRequest }
+            if fault == .ratelimit {
+                guard let seconds = Int(String(request.uri.queryParameters["seconds"] ?? "5")), (0...3600).contains(seconds),
+                      let count = Int(String(request.uri.queryParameters["count"] ?? "1")), count > 0 else { return .badRequest }
+                self.rateLimit(source, seconds: seconds, count: count)
+                return .ok
+            }
             if fault == .malformed, request.uri.queryParameters["kind"] != nil || request.uri.queryParameters["count"] != nil {
                 guard let kind = MalformedKind(rawValue: String(request.uri.queryParameters["kind"] ?? "types")),
                       let count = Int(String(request.uri.queryParameters["count"] ?? "1")), (1...100_000).contains(count),
@@ -253,8 +293,13 @@ public final class VenueSimulator: Sendable {
                 var sent = 0
                 var lastHeartbeat = ContinuousClock.now
                 var lastPing = ContinuousClock.now
+                // Paced by deadline, not by a sleep after each frame, so the rate holds at hundreds a second;
+                // after a stall of the host (over a second behind) it restarts from now rather than bursting.
+                var due = ContinuousClock.now
                 while true {
-                    try await Task.sleep(for: interval)
+                    due += interval
+                    if ContinuousClock.now - due > .seconds(1) { due = .now }
+                    try await Task.sleep(until: due)
                     let state = self.states.withLock { $0[source] ?? SourceState() }
                     if state.disconnectGeneration != generation { return }
                     guard subscribed.isSet, !state.stalled else { continue }

@@ -100,8 +100,10 @@ public struct KuCoinAdapter: VenueAdapter {
         } catch {
             throw ConnectionPreparationError("kucoin: token request to \(url.host ?? base) failed: \(error.localizedDescription)")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else { throw ConnectionPreparationError("kucoin: token request answered HTTP \(status)") }
+        let http = response as? HTTPURLResponse
+        guard http?.statusCode == 200 else {
+            throw ConnectionPreparationError(status: http?.statusCode ?? 0, headers: http?.allHeaderFields ?? [:], what: "kucoin: token request")
+        }
         return try plan(fromBullet: Array(body), connectID: "tickbus-\(UInt32.random(in: 1...UInt32.max))")
     }
 
