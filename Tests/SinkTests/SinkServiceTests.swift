@@ -89,6 +89,38 @@ struct SinkServiceTests {
         }
     }
 
+    @Test func aRefusedRecordNearTheBrokersSizeLimitIsDeadLetteredAndTheSinkGoesOn() async throws {
+        try await withScratchDatabase { settings in
+            let topics = uniqueTopics("sink-big")
+            try await createTopics(topics)
+            let service = SinkService(configuration: configuration(topics, settings), client: testClient(), logger: quietLogger)
+            let running = Task { try await service.run() }
+            defer { running.cancel() }
+            // 900 000 bytes that are not a tick: whole, its dead letter (base64) would be over 1 MB, which the
+            // broker refuses for ever; the sink must keep the start and go on.
+            let padding = String(repeating: "x", count: 900_000 - 40)
+            let big = #"{"v":1,"source":"binance","pad":"\#(padding)"}"#
+            let second = secondsAgo(20)
+            let records = [(topics.ticks(.binance), big)]
+                + (0..<10).map { (topics.ticks(.binance), tickJSON(source: "binance", seq: $0, receive: second + Int64($0) * 1000)) }
+            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: testClient()), logger: quietLogger)
+            try await send(records, producer)
+            let settled = try await eventually(within: .seconds(45)) {
+                let ticks = try await count("SELECT count(*) FROM ticks", settings)
+                let letters = try await count("SELECT count(*) FROM dead_letters", settings)
+                return ticks == 10 && letters == 1
+            }
+            #expect(settled)
+            let letter = try await rows("SELECT topic, octet_length(payload)::text FROM dead_letters", settings)
+            #expect(letter == [[topics.sinkDeadLetters, "262144"]])
+            let stored = try await readAll(topics.sinkDeadLetters, partitions: 3)
+            #expect(stored.count == 1)
+            #expect(stored.first.map { String(decoding: $0.value, as: UTF8.self).hasSuffix(#","raw_size":\#(big.utf8.count)}"#) } == true)
+            #expect(stored.first.map { $0.value.count < 400_000 } == true)
+            await producer.shutdown()
+        }
+    }
+
     @Test func aPostgresRestartMidStreamLosesNothing() async throws {
         let postgres = try PrivatePostgres()
         defer { postgres.destroy() }
