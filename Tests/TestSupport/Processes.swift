@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 @_exported public import TickbusDrills
 
 /// Runs a built executable with `input` on stdin and returns its exit status, stdout and stderr apart (for

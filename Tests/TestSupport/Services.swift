@@ -83,15 +83,6 @@ public func count(_ sql: String, _ settings: PostgresSettings) async throws -> I
     Int(try await rows("SELECT (\(sql))::text", settings).first?.first?.flatMap { $0 } ?? "") ?? -1
 }
 
-/// Polls `condition` until true or the deadline.
-public func eventually(within limit: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(200))
-    }
-    return try await condition()
-}
 
 /// Micros of "now" rounded to the second, minus `back` seconds.
 public func secondsAgo(_ back: Int64) -> Int64 {

@@ -2,6 +2,7 @@ public import Foundation
 public import TickbusKafka
 public import TickbusMarket
 public import TickbusPostgres
+public import VenueSim
 
 /// The demo pipeline a drill runs against, all of it its own: a broker behind a ``TCPProxy`` (the broker
 /// advertises the proxy, so every client goes through it), a Postgres data directory, venue-sim, one producer
@@ -166,18 +167,10 @@ public final class DrillPipeline: Sendable {
         guard result.output == "200" else { throw DrillError("venue-sim refused \(fault) for \(source) (HTTP \(result.output))") }
     }
 
-    public struct SimulatorStatistics: Decodable, Sendable {
-        public var frames: Int
-        public var malformed: [String: Int]
-        public var connections: Int
-        public var pending: Int
-        public var malformedTotal: Int { malformed.values.reduce(0, +) }
-    }
-
-    public func simulatorStatistics(_ source: SourceID) throws -> SimulatorStatistics {
+    public func simulatorStatistics(_ source: SourceID) throws -> VenueSimulator.Statistics {
         let answer = try curl("http://127.0.0.1:\(configuration.simulatorPort)/control/\(source.rawValue)/stats")
         guard answer.status == 200 else { throw DrillError("venue-sim stats of \(source): HTTP \(answer.status)") }
-        return try JSONDecoder().decode(SimulatorStatistics.self, from: Data(answer.body.utf8))
+        return try JSONDecoder().decode(VenueSimulator.Statistics.self, from: Data(answer.body.utf8))
     }
 
     public var kafka: KafkaConfiguration {

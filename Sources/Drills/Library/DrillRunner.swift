@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Logging
 import PostgresNIO
 import Synchronization
@@ -169,7 +169,7 @@ public final class DrillRunner: Sendable {
                 }
                 try await Task.sleep(for: options.faultDuration / rounds)
             }
-            let sent = try await eventuallyTrue(within: .seconds(60)) {
+            let sent = try await eventually(within: .seconds(60)) {
                 try self.pipeline.configuration.sources.allSatisfy { try self.pipeline.simulatorStatistics($0).pending == 0 }
             }
             if !sent { result.violations.append("venue-sim did not send every queued bad frame") }
@@ -178,7 +178,7 @@ public final class DrillRunner: Sendable {
         let faultEndedSecond = Int64(Date().timeIntervalSince1970) + 1
         let alive = pipeline.configuration.sources.filter { $0 != quiet }.map { "'\($0.rawValue)'" }.joined(separator: ",")
 
-        let recovered = try await eventuallyTrue(within: options.recoveryBound) {
+        let recovered = try await eventually(within: options.recoveryBound) {
             guard self.pipeline.health().status == 200 else { return false }
             return try await self.newestCommonSecond(alive, postgres) >= faultEndedSecond
         }
@@ -193,7 +193,7 @@ public final class DrillRunner: Sendable {
 
         // Every second of the drill has a snapshot of every market of every source that stayed up.
         let first = Int(startedWall.rounded(.up)), last = Int(endWall) - 10
-        let written = try await eventuallyTrue(within: .seconds(60)) { try await self.newestCommonSecond(alive, postgres) >= Int64(last) }
+        let written = try await eventually(within: .seconds(60)) { try await self.newestCommonSecond(alive, postgres) >= Int64(last) }
         if !written { result.violations.append("snapshots did not reach the drill's last second in Postgres") }
         let holes = try await texts("""
             SELECT s.source || ' ' || s.instrument || ': ' || count(p.second) FROM
@@ -211,7 +211,7 @@ public final class DrillRunner: Sendable {
         // Dead letters: exactly the bad frames venue-sim sent, and the sink refused nothing.
         let injected = try injectedBadFrames()
         result.deadLettersInjected = injected - injectedBefore
-        _ = try await eventuallyTrue(within: .seconds(60)) {
+        _ = try await eventually(within: .seconds(60)) {
             try await self.integers("SELECT count(*) FROM dead_letters WHERE topic = '\(prefix)dlq.producer'", postgres).first == Int64(injected)
         }
         let stored = try await integers("SELECT count(*) FROM dead_letters WHERE topic = '\(prefix)dlq.producer'", postgres).first ?? -1
@@ -248,7 +248,7 @@ public final class DrillRunner: Sendable {
         let elapsed = (now - markTime.withLock { $0 }).seconds
         markTime.withLock { $0 = now }
         let (records, reached) = try await ledger.read(to: end)
-        if !(try await eventuallyTrue(within: .seconds(120)) { try await ledger.sinkCommitted(reached) }) {
+        if !(try await eventually(within: .seconds(120)) { try await ledger.sinkCommitted(reached) }) {
             result.violations.append("the sink did not commit up to the mark within 120 s")
         }
         let window = try await ledger.lookUp(records)
@@ -273,7 +273,7 @@ public final class DrillRunner: Sendable {
     }
 
     private func healthPasses(within limit: Duration) async throws -> Bool {
-        try await eventuallyTrue(within: limit) { self.pipeline.health().status == 200 }
+        try await eventually(within: limit) { self.pipeline.health().status == 200 }
     }
 
     private func injectedBadFrames() throws -> Int {
@@ -319,12 +319,12 @@ public final class DrillRunner: Sendable {
     }
 }
 
-/// Polls `condition` every 250 ms until true or the deadline; the last answer.
-func eventuallyTrue(within limit: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
+/// Polls `condition` until true or the deadline; the last answer. (Tests use it too.)
+public func eventually(within limit: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(250))
+        try await Task.sleep(for: .milliseconds(200))
     }
     return try await condition()
 }

@@ -46,30 +46,21 @@ public struct TickPublisher {
         }
     }
 
-    /// Most bytes of a frame a dead letter keeps. Base64 adds a third, and the record must stay under the
-    /// broker's default 1 MB message limit; a longer frame keeps its start and says how long it was.
-    public static let deadLetterRawLimit = 256 << 10
-
-    /// Queues a frame that could not be decoded, with the reason.
+    /// Queues a frame that could not be decoded, with the reason; a frame over ``DeadLetterRaw/limit`` keeps
+    /// its start and says how long it was.
     public mutating func addDeadLetter(_ frame: WebSocketFrame, reason: String, receiveTime: Int64) {
         deadLetters += 1
-        let truncated = frame.bytes.count > Self.deadLetterRawLimit
+        let truncated = frame.bytes.count > DeadLetterRaw.limit
         var value = envelope()
         JSONWriter.appendLiteral(#","ts_recv":"#, to: &value)
         JSONWriter.appendInteger(receiveTime, to: &value)
         JSONWriter.appendLiteral(#","reason":"#, to: &value)
-        JSONWriter.appendString(truncated ? reason + " (frame of \(frame.bytes.count) bytes; the first \(Self.deadLetterRawLimit) kept)" : reason, to: &value)
+        JSONWriter.appendString(truncated ? reason + " (frame of \(frame.bytes.count) bytes; the first \(DeadLetterRaw.limit) kept)" : reason, to: &value)
         JSONWriter.appendLiteral(#","opcode":""#, to: &value)
         JSONWriter.appendRaw(frame.opcode == .text ? "text" : "binary", to: &value)
-        JSONWriter.appendLiteral(#"","raw_b64":""#, to: &value)
-        JSONWriter.appendRaw(Data(frame.bytes.prefix(Self.deadLetterRawLimit)).base64EncodedString(), to: &value)
-        if truncated {
-            JSONWriter.appendLiteral(#"","raw_size":"#, to: &value)
-            JSONWriter.appendInteger(Int64(frame.bytes.count), to: &value)
-            value.append(UInt8(ascii: "}"))
-        } else {
-            JSONWriter.appendLiteral(#""}"#, to: &value)
-        }
+        JSONWriter.appendLiteral(#"","#, to: &value)
+        DeadLetterRaw.append(frame.bytes, to: &value)
+        value.append(UInt8(ascii: "}"))
         batch.append(KafkaProducerMessage(topic: topics.producerDeadLetters, key: Array(source.rawValue.utf8), value: value))
     }
 

@@ -78,25 +78,20 @@ extension SimulatedProtocol {
         }
     }
 
-    /// `text` as this source frames a data message (MEXC: base64 of a protobuf, or JSON for control).
+    /// `text` as this source frames it: MEXC's data is base64 of a protobuf here (control messages are JSON text).
     public func framed(_ text: String) -> WireFrame {
-        switch framing {
-        case .text: WireFrame(binary: false, bytes: Array(text.utf8))
-        case .binary: WireFrame(binary: true, bytes: Array(text.utf8))
-        case .gzip: WireFrame(binary: true, bytes: HTXAdapter.gzip(text))
-        case .protobuf:
-            text.hasPrefix("{") ? WireFrame(binary: false, bytes: Array(text.utf8))
-                : WireFrame(binary: true, bytes: Array(Data(base64Encoded: text) ?? Data()))
+        if framing == .protobuf, !text.hasPrefix("{") {
+            return WireFrame(binary: true, bytes: Array(Data(base64Encoded: text) ?? Data()))
         }
+        return framedBytes(Array(text.utf8))
     }
 
-    /// Raw JSON bytes (possibly invalid UTF-8) framed as this source frames JSON data.
+    /// JSON bytes (possibly invalid UTF-8) framed as this source frames JSON.
     private func framedBytes(_ bytes: [UInt8]) -> WireFrame {
         switch framing {
-        case .text: WireFrame(binary: false, bytes: bytes)
-        case .binary, .protobuf: WireFrame(binary: true, bytes: bytes)
-        case .gzip:
-            WireFrame(binary: true, bytes: HTXAdapter.gzip(bytes))
+        case .text, .protobuf: WireFrame(binary: false, bytes: bytes)
+        case .binary: WireFrame(binary: true, bytes: bytes)
+        case .gzip: WireFrame(binary: true, bytes: HTXAdapter.gzip(bytes))
         }
     }
 
@@ -110,6 +105,7 @@ extension WireFrame {
     /// The frame for the WebSocket writer; text bytes are sent as they are, valid UTF-8 or not.
     var outbound: WebSocketOutboundWriter.OutboundFrame {
         if binary { return .binary(ByteBuffer(bytes: bytes)) }
+        if let text = String(validating: bytes, as: UTF8.self) { return .text(text) }
         return .custom(NIOWebSocket.WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes)))
     }
 }

@@ -152,6 +152,7 @@ public final class VenueSimulator: Sendable {
         public var connections: Int
         /// Bad frames queued and not yet sent (none are sent while no client is subscribed).
         public var pending: Int
+        public var malformedTotal: Int { malformed.values.reduce(0, +) }
     }
 
     public func statistics(_ source: SourceID) -> Statistics? {
@@ -166,7 +167,7 @@ public final class VenueSimulator: Sendable {
 
     /// Prices of the data frames sent so far for a source, in order.
     public func sentPrices(_ source: SourceID) -> [String] { states.withLock { $0[source]?.sentPrices ?? [] } }
-    public func malformedSent(_ source: SourceID) -> Int { states.withLock { $0[source]?.malformedSent.values.reduce(0, +) ?? 0 } }
+    public func malformedSent(_ source: SourceID) -> Int { statistics(source)?.malformedTotal ?? 0 }
     public func connections(_ source: SourceID) -> Int { states.withLock { $0[source]?.connections ?? 0 } }
     /// REST requests served (MEXC's fallback).
     public func restPolls(_ source: SourceID) -> Int { states.withLock { $0[source]?.restPolls ?? 0 } }
@@ -260,7 +261,7 @@ public final class VenueSimulator: Sendable {
     }
 
     private func serve(_ simulated: SimulatedProtocol, connectID: String, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        if let greeting = simulated.greeting(connectID: connectID) { try await outbound.write(Self.wire(greeting, simulated)) }
+        if let greeting = simulated.greeting(connectID: connectID) { try await outbound.write(simulated.framed(greeting).outbound) }
         let source = simulated.source
         let generation = states.withLock { states -> Int in
             states[source]?.connections += 1
@@ -280,10 +281,10 @@ public final class VenueSimulator: Sendable {
                     switch simulated.respond(to: text, rejecting: rejecting) {
                     case .none: break
                     case .reply(let replies, let subscribes):
-                        for reply in replies { try await outbound.write(Self.wire(reply, simulated)) }
+                        for reply in replies { try await outbound.write(simulated.framed(reply).outbound) }
                         if subscribes { subscribed.set() }
                     case .rejectAndClose(let reply):
-                        try await outbound.write(Self.wire(reply, simulated))
+                        try await outbound.write(simulated.framed(reply).outbound)
                         return
                     }
                 }
@@ -305,7 +306,7 @@ public final class VenueSimulator: Sendable {
                     guard subscribed.isSet, !state.stalled else { continue }
                     if let heartbeat = simulated.heartbeat(), ContinuousClock.now - lastHeartbeat >= .seconds(1) {
                         lastHeartbeat = .now
-                        try await outbound.write(Self.wire(heartbeat, simulated))
+                        try await outbound.write(simulated.framed(heartbeat).outbound)
                     }
                     // HTX: {"ping":ms} every 5 s; two left unanswered and the connection is closed.
                     if ContinuousClock.now - lastPing >= self.configuration.appPingInterval,
@@ -313,7 +314,7 @@ public final class VenueSimulator: Sendable {
                         lastPing = .now
                         let unanswered = unansweredPings.increment()
                         if unanswered > 2 { return }
-                        try await outbound.write(Self.wire(ping, simulated))
+                        try await outbound.write(simulated.framed(ping).outbound)
                     }
                     let malformedDue = !state.pendingMalformed.isEmpty
                         || (self.configuration.malformedEvery > 0 && sent > 0 && sent % self.configuration.malformedEvery == 0)
@@ -338,25 +339,12 @@ public final class VenueSimulator: Sendable {
                         states[source]?.framesSent += 1
                         if records { states[source]?.sentPrices.append(price) }
                     }
-                    try await outbound.write(Self.wire(frame, simulated))
+                    try await outbound.write(simulated.framed(frame).outbound)
                     sent += 1
                 }
             }
             defer { group.cancelAll() }
             try await group.next()
-        }
-    }
-}
-
-extension VenueSimulator {
-    /// `text` framed the way the source frames it: text, JSON in a binary frame, or gzip in a binary frame.
-    static func wire(_ text: String, _ simulated: SimulatedProtocol) -> WebSocketOutboundWriter.OutboundFrame {
-        switch simulated.framing {
-        case .text: .text(text)
-        case .binary: .binary(ByteBuffer(string: text))
-        case .gzip: .binary(ByteBuffer(bytes: HTXAdapter.gzip(text)))
-        case .protobuf:
-            text.hasPrefix("{") ? .text(text) : .binary(ByteBuffer(bytes: Data(base64Encoded: text).map(Array.init) ?? []))
         }
     }
 }
