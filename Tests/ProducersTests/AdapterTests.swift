@@ -67,6 +67,39 @@ struct AdapterTests {
         #expect(error?.source == .binance)
     }
 
+    /// Bare data frames take the flat fast path; wrapped in the combined-stream envelope the same object goes
+    /// through the parsed document. Both must give the same tick, or the same error, for every variant.
+    @Test func binanceFastPathAgreesWithTheDocumentPath() throws {
+        let adapter = BinanceAdapter(instruments: try instruments("BTC-USDT"))
+        func outcome(_ text: String) -> String {
+            do { return "\(try adapter.decode(.text(text), receiveTime: received))" } catch { return error.reason }
+        }
+        let book = #"{"u":400900217,"s":"BTCUSDT","b":"65000.12000000","B":"3.21000000","a":"65000.13000000","A":"0.66000000"}"#
+        let trade = #"{"e":"trade","E":1672515782136,"s":"BTCUSDT","t":12345,"p":"65000.12","q":"100","T":1672515782136,"m":true,"M":true}"#
+        let edits: [(String, String)] = [
+            ("", ""), (#""b":"65000.12000000""#, #""b":65000.12"#), (#""b":"65000.12000000""#, #""b":"6.5e4""#),
+            (#""b":"65000.12000000""#, #""b":"x""#), (#""b":"65000.12000000""#, #""b":null"#),
+            (#""b":"65000.12000000""#, #""b":"6\u0035000.12""#), (#""s":"BTCUSDT""#, #""s":"ETHUSDT""#),
+            (#""s":"BTCUSDT""#, #""s":"BTC\u0055SDT""#), (#""s":"BTCUSDT""#, #""s":1"#), (#""A":"0.66000000""#, ""),
+            (#""u":400900217,"#, ""), (#""p":"65000.12""#, #""p":true"#), (#""T":1672515782136"#, #""T":"1672515782136""#),
+            (#""T":1672515782136"#, #""T":-5"#), (#""T":1672515782136"#, #""T":1.5"#), (#""e":"trade""#, #""e":"kline""#),
+            (#""e":"trade""#, #""e":"trad\u0065""#), (#""e":"trade""#, #""e":"serverShutdown""#), (#""m":true"#, #""mm":true"#),
+        ]
+        var compared = 0
+        for frame in [book, trade] {
+            for (target, replacement) in edits where target.isEmpty || frame.contains(target) {
+                let text = target.isEmpty ? frame : frame.replacingOccurrences(of: target, with: replacement)
+                    .replacingOccurrences(of: ",,", with: ",").replacingOccurrences(of: "{,", with: "{").replacingOccurrences(of: ",}", with: "}")
+                let wrapped = #"{"stream":"btcusdt@bookTicker","data":\#(text)}"#
+                #expect(outcome(text) == outcome(wrapped), "\(text)")
+                compared += 1
+            }
+        }
+        #expect(compared == 23)
+        #expect(outcome(book).hasPrefix("[Producers.VenueEvent.tick("))
+        #expect(outcome(book.replacingOccurrences(of: #""s":"BTCUSDT""#, with: #""s":"ETHUSDT""#)) == "unsubscribed symbol 'ETHUSDT'")
+    }
+
     // MARK: Coinbase
 
     @Test func coinbaseTickerFromTheDocs() throws {

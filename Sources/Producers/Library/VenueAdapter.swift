@@ -213,9 +213,24 @@ extension VenueAdapter {
         return decimal
     }
 
+    /// A required decimal field, from its raw bytes (``JSONValue/rawBytes``, ``JSONFlatMember/rawRange``).
+    func decimal(_ raw: UnsafeBufferPointer<UInt8>?, _ name: String) throws(VenueDecodeError) -> DecimalText {
+        guard let raw, let decimal = DecimalText(bytes: raw) else { throw fail("field '\(name)' missing or not a decimal") }
+        return decimal
+    }
+
     /// A required millisecond timestamp (number or digit string) as µs.
     func milliseconds(_ value: JSONValue?, _ name: String) throws(VenueDecodeError) -> Int64 {
-        guard let milliseconds = value?.int64, milliseconds > 0, milliseconds < Int64.max / 1000 else {
+        try microseconds(fromMilliseconds: value?.int64, name)
+    }
+
+    /// A required millisecond timestamp, from its raw bytes, as µs.
+    func milliseconds(_ raw: UnsafeBufferPointer<UInt8>?, _ name: String) throws(VenueDecodeError) -> Int64 {
+        try microseconds(fromMilliseconds: raw.flatMap(JSONValue.integer), name)
+    }
+
+    private func microseconds(fromMilliseconds milliseconds: Int64?, _ name: String) throws(VenueDecodeError) -> Int64 {
+        guard let milliseconds, milliseconds > 0, milliseconds < Int64.max / 1000 else {
             throw fail("field '\(name)' missing or not a millisecond time")
         }
         return milliseconds * 1000
@@ -242,6 +257,10 @@ struct SymbolTable: Sendable {
 
     /// The venue symbol (shared String, no allocation) and instrument of raw symbol bytes.
     func lookup(_ bytes: ArraySlice<UInt8>) -> (symbol: String, instrument: Instrument)? {
+        bytes.withUnsafeBufferPointer { lookup($0) }
+    }
+
+    func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> (symbol: String, instrument: Instrument)? {
         for entry in spellings where entry.bytes.elementsEqual(bytes) { return (entry.symbol, entry.instrument) }
         return nil
     }

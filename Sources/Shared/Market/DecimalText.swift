@@ -12,11 +12,13 @@ public struct DecimalText: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init?(bytes: ArraySlice<UInt8>) {
-        let text: String? = bytes.withUnsafeBufferPointer { buffer in
-            Self.isValid(buffer) ? String(decoding: buffer, as: UTF8.self) : nil
-        }
-        guard let text else { return nil }
-        self.text = text
+        guard let decimal = bytes.withUnsafeBufferPointer({ DecimalText(bytes: $0) }) else { return nil }
+        self = decimal
+    }
+
+    public init?(bytes: UnsafeBufferPointer<UInt8>) {
+        guard Self.isValid(bytes) else { return nil }
+        text = String(decoding: bytes, as: UTF8.self)
     }
 
     public var description: String { text }

@@ -79,6 +79,24 @@ struct TickCodecTests {
         #expect(json == #"{"v":1,"source":"chainlink","instrument":"BTC-USD","venue_symbol":"btc/usd","kind":"oracle","bid":null,"bid_size":null,"ask":null,"ask_size":null,"last":65245.09165178642,"exact":"65245091651786417500000","ts_venue":1785150685000000,"ts_recv":1785150686601234,"conn":3,"seq":42,"producer":"chainlink-7f3a"}"#)
     }
 
+    /// The integer writer (two digits per step) at every digit count and sign.
+    @Test func writesEveryIntegerWidthExactly() throws {
+        var values: [Int64] = [0, 1, 9, 10, 11, 99, 100, 101, Int64.max, Int64.min, -1, -10, -100]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, power + 1, -power, 7 * power + 3]
+        }
+        var tick = try sample()
+        for value in values {
+            tick.venueTime = value
+            tick.connection = Int(value)
+            let json = String(decoding: TickCodec.encode(tick), as: UTF8.self)
+            #expect(json.contains(#","ts_venue":\#(value),"#), "\(value)")
+            #expect(json.contains(#","conn":\#(value),"#), "\(value)")
+        }
+    }
+
     @Test func roundTripsKeepingTheVenuesDigits() throws {
         var tick = try sample()
         tick.kind = .quote

@@ -32,66 +32,36 @@ public struct BinanceAdapter: VenueAdapter {
         events.append(try decodeOne(frame, receiveTime: receiveTime))
     }
 
-    /// Every Binance frame is exactly one event.
+    /// Every Binance frame is exactly one event. Data frames are flat objects of one-letter keys, read
+    /// without a parse tape (``JSONFlatObject``); the rest (the combined-stream wrapper, replies, errors,
+    /// malformed frames) through ``JSONDocument``. Both paths build ticks with ``tickEvent(_:in:receiveTime:)``.
     private func decodeOne(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> VenueEvent {
+        try frame.bytes.withUnsafeBufferPointer { bytes throws(VenueDecodeError) in
+            var fields = DataFields()
+            if JSONFlatObject.scan(bytes, { fields.set(keyLength: $0.key.count, first: bytes[$0.key.lowerBound], kind: $0.kind, raw: $0.rawRange) }),
+               let event = try tickEvent(fields, in: bytes, receiveTime: receiveTime) {
+                return event
+            }
+            return try decodeGeneral(frame, bytes, receiveTime: receiveTime)
+        }
+    }
+
+    private func decodeGeneral(_ frame: WebSocketFrame, _ bytes: UnsafeBufferPointer<UInt8>, receiveTime: Int64) throws(VenueDecodeError) -> VenueEvent {
         let document = try parseJSON(frame)
         var message = document.root
         guard message.kind == .object else { throw fail("not a JSON object") }
         if message["stream"] != nil, let data = message["data"] { message = data }
 
-        // One pass over the members; every data field of bookTicker and trade is a one-letter key.
-        var u, s, b, bidSize, a, askSize, e, p, t: JSONValue?
-        var other = false
+        var fields = DataFields()
         message.forEachMember { key, value in
-            guard key.count == 1 else { other = true; return }
-            switch key.first! {
-            case UInt8(ascii: "u"): u = value
-            case UInt8(ascii: "s"): s = value
-            case UInt8(ascii: "b"): b = value
-            case UInt8(ascii: "B"): bidSize = value
-            case UInt8(ascii: "a"): a = value
-            case UInt8(ascii: "A"): askSize = value
-            case UInt8(ascii: "e"): e = value
-            case UInt8(ascii: "p"): p = value
-            case UInt8(ascii: "T"): t = value
-            default: break
-            }
+            fields.set(keyLength: key.count, first: key.first ?? 0, kind: value.kind, raw: value.rawRange)
         }
-        func field(_ letter: Unicode.Scalar) -> JSONValue? {
-            switch letter {
-            case "u": u
-            case "s": s
-            case "b": b
-            case "B": bidSize
-            case "a": a
-            case "A": askSize
-            case "e": e
-            case "p": p
-            case "T": t
-            default: nil
-            }
-        }
-
-        if field("u") != nil, field("b") != nil {  // bookTicker
-            let (symbol, instrument) = try resolve(field("s"))
-            return .tick(Tick(
-                source: source, instrument: instrument, venueSymbol: symbol, kind: .quote,
-                bid: try decimal(field("b"), "b"), bidSize: try decimal(field("B"), "B"),
-                ask: try decimal(field("a"), "a"), askSize: try decimal(field("A"), "A"),
-                venueTime: nil, receiveTime: receiveTime))
-        }
-        if let type = field("e") {
-            if type.stringEquals("trade") {
-                let (symbol, instrument) = try resolve(field("s"))
-                return .tick(Tick(
-                    source: source, instrument: instrument, venueSymbol: symbol, kind: .trade,
-                    last: try decimal(field("p"), "p"),
-                    venueTime: try milliseconds(field("T"), "T"), receiveTime: receiveTime))
-            }
+        if let event = try tickEvent(fields, in: bytes, receiveTime: receiveTime) { return event }
+        if let type = message["e"] {
             if type.stringEquals("serverShutdown") { return .reconnectRequested("serverShutdown") }
             throw fail("unexpected event type '\(type.string ?? "?")'")
         }
-        guard other else { throw fail("unrecognised message") }
+        guard fields.other else { throw fail("unrecognised message") }
         if let result = message["result"], let id = message["id"] {
             return .subscribed(result.isNull ? "SUBSCRIBE id \(id.int64 ?? 0)" : "reply \(id.int64 ?? 0)")
         }
@@ -101,9 +71,63 @@ public struct BinanceAdapter: VenueAdapter {
         throw fail("unrecognised message")
     }
 
-    private func resolve(_ value: JSONValue?) throws(VenueDecodeError) -> (String, Instrument) {
-        guard let bytes = value?.rawBytes, value?.kind == .string else { throw fail("field 's' missing") }
-        guard let match = symbols.lookup(bytes) else { throw fail("unsubscribed symbol '\(value?.string ?? "")'") }
+    /// The tick of a bookTicker or trade message, `nil` for any other message.
+    private func tickEvent(_ fields: DataFields, in bytes: UnsafeBufferPointer<UInt8>, receiveTime: Int64) throws(VenueDecodeError) -> VenueEvent? {
+        func raw(_ field: DataFields.Field?) -> UnsafeBufferPointer<UInt8>? {
+            field?.raw.map { UnsafeBufferPointer(rebasing: bytes[$0]) }
+        }
+        if fields.u != nil, let bid = fields.b {  // bookTicker
+            let (symbol, instrument) = try resolve(raw(fields.s), fields.s)
+            return .tick(Tick(
+                source: source, instrument: instrument, venueSymbol: symbol, kind: .quote,
+                bid: try decimal(raw(bid), "b"), bidSize: try decimal(raw(fields.bidSize), "B"),
+                ask: try decimal(raw(fields.a), "a"), askSize: try decimal(raw(fields.askSize), "A"),
+                venueTime: nil, receiveTime: receiveTime))
+        }
+        if let type = fields.e, type.kind == .string, let name = raw(type), name.elementsEqual("trade".utf8) {
+            let (symbol, instrument) = try resolve(raw(fields.s), fields.s)
+            return .tick(Tick(
+                source: source, instrument: instrument, venueSymbol: symbol, kind: .trade,
+                last: try decimal(raw(fields.p), "p"),
+                venueTime: try milliseconds(raw(fields.t), "T"), receiveTime: receiveTime))
+        }
+        return nil
+    }
+
+    private func resolve(_ raw: UnsafeBufferPointer<UInt8>?, _ field: DataFields.Field?) throws(VenueDecodeError) -> (String, Instrument) {
+        guard let raw, field?.kind == .string else { throw fail("field 's' missing") }
+        guard let match = symbols.lookup(raw) else { throw fail("unsubscribed symbol '\(String(decoding: raw, as: UTF8.self))'") }
         return match
+    }
+}
+
+/// The members of Binance's data messages, every one a one-letter key (last occurrence wins).
+private struct DataFields {
+    struct Field {
+        var kind: JSONDocument.Kind
+        /// The value's bytes when a number or an unescaped string.
+        var raw: Range<Int>?
+    }
+
+    var u, s, b, bidSize, a, askSize, e, p, t: Field?
+    /// A member whose key is not one letter (`result`, `id`, `error`, `stream`…).
+    var other = false
+
+    /// A member whose raw key (escapes not decoded) is `keyLength` bytes long and starts with `first`.
+    mutating func set(keyLength: Int, first: UInt8, kind: JSONDocument.Kind, raw: Range<Int>?) {
+        guard keyLength == 1 else { other = true; return }
+        let field = Field(kind: kind, raw: raw)
+        switch first {
+        case UInt8(ascii: "u"): u = field
+        case UInt8(ascii: "s"): s = field
+        case UInt8(ascii: "b"): b = field
+        case UInt8(ascii: "B"): bidSize = field
+        case UInt8(ascii: "a"): a = field
+        case UInt8(ascii: "A"): askSize = field
+        case UInt8(ascii: "e"): e = field
+        case UInt8(ascii: "p"): p = field
+        case UInt8(ascii: "T"): t = field
+        default: break
+        }
     }
 }

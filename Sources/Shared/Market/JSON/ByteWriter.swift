@@ -59,20 +59,41 @@ struct ByteWriter {
         byte(UInt8(ascii: "\""))
     }
 
-    /// At most 20 bytes.
+    /// At most 20 bytes. Two digits per division: times and sequence numbers have 10–16 digits.
     mutating func integer(_ value: Int64) {
         if value < 0 { byte(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        var digits = 0
+        var digits = 1
         var scratch = magnitude
-        repeat { digits += 1; scratch /= 10 } while scratch > 0
-        var position = count + digits - 1
-        repeat {
-            base[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-            magnitude /= 10
-            position -= 1
-        } while magnitude > 0
+        while scratch >= 100 { digits += 2; scratch /= 100 }
+        if scratch >= 10 { digits += 1 }
+        var position = count + digits
+        Self.digitPairs.withUTF8Buffer { pairs in
+            while magnitude >= 100 {
+                let pair = Int(truncatingIfNeeded: magnitude % 100) &* 2
+                magnitude /= 100
+                position -= 2
+                base[position] = pairs[pair]
+                base[position + 1] = pairs[pair + 1]
+            }
+            if magnitude >= 10 {
+                let pair = Int(truncatingIfNeeded: magnitude) &* 2
+                base[position - 2] = pairs[pair]
+                base[position - 1] = pairs[pair + 1]
+            } else {
+                base[position - 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude)
+            }
+        }
         count += digits
+    }
+
+    /// "00", "01" … "99" back to back (a computed StaticString: no lazy global initialisation).
+    private static var digitPairs: StaticString {
+        """
+        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899
+        """
     }
 
     private static func hexDigit(_ value: UInt8) -> UInt8 {

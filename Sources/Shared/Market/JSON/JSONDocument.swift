@@ -25,6 +25,8 @@ public final class JSONDocument: Sendable {
     public static let maximumDepth = 64
 
     public init(parsing bytes: [UInt8]) throws(JSONError) {
+        // Offsets are stored as Int32.
+        guard bytes.count < Int(Int32.max) else { throw JSONError(reason: "document larger than 2 GiB", offset: 0) }
         var entries: [Entry] = []
         entries.reserveCapacity(32)
         var parser = Parser()
@@ -57,13 +59,21 @@ extension JSONDocument {
         var buffer = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         var position = 0
 
+        // The hot loops below work on local copies of `buffer` and `position`: through `self` every byte
+        // would be a load and a store (see docs/benchmarks.md).
+        @inline(__always)
         mutating func skipWhitespace() {
+            let buffer = self.buffer
+            var position = self.position
             while position < buffer.count {
                 switch buffer[position] {
                 case 0x20, 0x09, 0x0A, 0x0D: position += 1
-                default: return
+                    continue
+                default: break
                 }
+                break
             }
+            self.position = position
         }
 
         func fail(_ reason: String) -> JSONError { JSONError(reason: reason, offset: position) }
@@ -75,7 +85,7 @@ extension JSONDocument {
             let index = entries.count
             switch buffer[position] {
             case UInt8(ascii: "{"):
-                entries.append(Entry(kind: .object, escaped: false, start: Int32(position), end: 0, next: 0))
+                entries.append(Entry(kind: .object, escaped: false, start: Int32(truncatingIfNeeded: position), end: 0, next: 0))
                 position += 1
                 skipWhitespace()
                 if position < buffer.count, buffer[position] == UInt8(ascii: "}") {
@@ -98,7 +108,7 @@ extension JSONDocument {
                     }
                 }
             case UInt8(ascii: "["):
-                entries.append(Entry(kind: .array, escaped: false, start: Int32(position), end: 0, next: 0))
+                entries.append(Entry(kind: .array, escaped: false, start: Int32(truncatingIfNeeded: position), end: 0, next: 0))
                 position += 1
                 skipWhitespace()
                 if position < buffer.count, buffer[position] == UInt8(ascii: "]") {
@@ -119,37 +129,23 @@ extension JSONDocument {
                 return
             case UInt8(ascii: "t"):
                 try literal("true")
-                entries.append(Entry(kind: .bool, escaped: false, start: Int32(position - 4), end: Int32(position), next: Int32(index + 1)))
+                entries.append(Entry(kind: .bool, escaped: false, start: Int32(truncatingIfNeeded: position - 4), end: Int32(truncatingIfNeeded: position), next: Int32(truncatingIfNeeded: index + 1)))
                 return
             case UInt8(ascii: "f"):
                 try literal("false")
-                entries.append(Entry(kind: .bool, escaped: false, start: Int32(position - 5), end: Int32(position), next: Int32(index + 1)))
+                entries.append(Entry(kind: .bool, escaped: false, start: Int32(truncatingIfNeeded: position - 5), end: Int32(truncatingIfNeeded: position), next: Int32(truncatingIfNeeded: index + 1)))
                 return
             case UInt8(ascii: "n"):
                 try literal("null")
-                entries.append(Entry(kind: .null, escaped: false, start: Int32(position - 4), end: Int32(position), next: Int32(index + 1)))
+                entries.append(Entry(kind: .null, escaped: false, start: Int32(truncatingIfNeeded: position - 4), end: Int32(truncatingIfNeeded: position), next: Int32(truncatingIfNeeded: index + 1)))
                 return
             default:
-                let start = position
-                while position < buffer.count {
-                    switch buffer[position] {
-                    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
-                         UInt8(ascii: "e"), UInt8(ascii: "E"):
-                        position += 1
-                        continue
-                    default: break
-                    }
-                    break
-                }
-                guard position > start, DecimalText.isValid(UnsafeBufferPointer(rebasing: buffer[start..<position])) else {
-                    position = start
-                    throw fail("invalid value")
-                }
-                entries.append(Entry(kind: .number, escaped: false, start: Int32(start), end: Int32(position), next: Int32(index + 1)))
+                let (start, end) = try scanNumber()
+                entries.append(Entry(kind: .number, escaped: false, start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: end), next: Int32(truncatingIfNeeded: index + 1)))
                 return
             }
-            entries[index].end = Int32(position)
-            entries[index].next = Int32(entries.count)
+            entries[index].end = Int32(truncatingIfNeeded: position)
+            entries[index].next = Int32(truncatingIfNeeded: entries.count)
         }
 
         mutating func literal(_ word: StaticString) throws(JSONError) {
@@ -162,14 +158,53 @@ extension JSONDocument {
             position += count
         }
 
-        /// Validates a string (escapes and UTF-8 are checked; control characters rejected).
         mutating func parseString(into entries: inout [Entry]) throws(JSONError) {
-            position += 1  // opening quote
+            let (start, end, escaped) = try scanString()
+            entries.append(Entry(kind: .string, escaped: escaped, start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: end), next: Int32(truncatingIfNeeded: entries.count + 1)))
+        }
+
+        /// A number at `position`: its byte range, validated against JSON's grammar.
+        mutating func scanNumber() throws(JSONError) -> (start: Int, end: Int) {
+            let buffer = self.buffer
+            let start = position
+            var end = position
+            while end < buffer.count {
+                switch buffer[end] {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
+                     UInt8(ascii: "e"), UInt8(ascii: "E"):
+                    end += 1
+                    continue
+                default: break
+                }
+                break
+            }
+            guard end > start, DecimalText.isValid(UnsafeBufferPointer(rebasing: buffer[start..<end])) else {
+                throw fail("invalid value")
+            }
+            position = end
+            return (start, end)
+        }
+
+        /// A string at `position` (on its opening quote): the range of its content and whether it holds an
+        /// escape. Escapes and UTF-8 are checked; control characters rejected.
+        mutating func scanString() throws(JSONError) -> (start: Int, end: Int, escaped: Bool) {
+            let buffer = self.buffer
+            var position = self.position + 1  // after the opening quote
             let start = position
             var escaped = false
             var needsUTF8Check = false
+            defer { self.position = position }
             while position < buffer.count {
-                // Fast path over ordinary ASCII (one range check per byte).
+                // Fast paths over ordinary ASCII: eight bytes per step, then one range check per byte.
+                while position &+ 8 <= buffer.count {
+                    let word = UnsafeRawPointer(buffer.baseAddress! + position).loadUnaligned(as: UInt64.self)
+                    let special = Self.specialBytes(word)
+                    if special != 0 {
+                        position &+= special.trailingZeroBitCount &>> 3
+                        break
+                    }
+                    position &+= 8
+                }
                 while position < buffer.count {
                     let byte = buffer[position]
                     guard byte &- 0x20 < 0x60, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else { break }
@@ -179,11 +214,10 @@ extension JSONDocument {
                 let byte = buffer[position]
                 if byte == UInt8(ascii: "\"") {
                     if needsUTF8Check, !Self.isValidUTF8(UnsafeBufferPointer(rebasing: buffer[start..<position])) {
-                        throw fail("invalid UTF-8 in string")
+                        throw JSONError(reason: "invalid UTF-8 in string", offset: position)
                     }
-                    entries.append(Entry(kind: .string, escaped: escaped, start: Int32(start), end: Int32(position), next: Int32(entries.count + 1)))
                     position += 1
-                    return
+                    return (start, position - 1, escaped)
                 }
                 if byte == UInt8(ascii: "\\") {
                     escaped = true
@@ -195,18 +229,31 @@ extension JSONDocument {
                         position += 1
                     case UInt8(ascii: "u"):
                         guard position + 4 < buffer.count,
-                              (1...4).allSatisfy({ Self.hexValue(buffer[position + $0]) != nil }) else { throw fail("invalid \\u escape") }
+                              (1...4).allSatisfy({ Self.hexValue(buffer[position + $0]) != nil }) else { throw JSONError(reason: "invalid \\u escape", offset: position) }
                         position += 5
                     default:
-                        throw fail("invalid escape")
+                        throw JSONError(reason: "invalid escape", offset: position)
                     }
                     continue
                 }
-                if byte < 0x20 { throw fail("control character in string") }
+                if byte < 0x20 { throw JSONError(reason: "control character in string", offset: position) }
                 if byte >= 0x80 { needsUTF8Check = true }
                 position += 1
             }
-            throw fail("unterminated string")
+            throw JSONError(reason: "unterminated string", offset: position)
+        }
+
+        /// The high bit of each of eight bytes (little-endian) that may be a quote, a backslash, a control
+        /// character or non-ASCII. The lowest set bit is exact (borrows only run upwards from a special byte),
+        /// so it locates the first special byte, and zero means there is none.
+        @inline(__always)
+        static func specialBytes(_ word: UInt64) -> UInt64 {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let quotes = word ^ (ones &* 0x22), backslashes = word ^ (ones &* 0x5C)
+            let zeroByteInQuotes = (quotes &- ones) & ~quotes
+            let zeroByteInBackslashes = (backslashes &- ones) & ~backslashes
+            let belowSpace = word &- (ones &* 0x20)
+            return (zeroByteInQuotes | zeroByteInBackslashes | belowSpace | word) & (ones &* 0x80)
         }
 
         static func hexValue(_ byte: UInt8) -> UInt32? {

@@ -81,9 +81,15 @@ public struct JSONValue: Sendable {
 
     /// The raw bytes of a number, or of a string's content when it has no escapes.
     public var rawBytes: ArraySlice<UInt8>? {
+        rawRange.map { document.bytes[$0] }
+    }
+
+    /// Where ``rawBytes`` lie in the document's bytes.
+    public var rawRange: Range<Int>? {
+        let entry = self.entry
         switch entry.kind {
-        case .number: return document.bytes[Int(entry.start)..<Int(entry.end)]
-        case .string where !entry.escaped: return document.bytes[Int(entry.start)..<Int(entry.end)]
+        case .number: return Int(entry.start)..<Int(entry.end)
+        case .string where !entry.escaped: return Int(entry.start)..<Int(entry.end)
         default: return nil
         }
     }
@@ -110,7 +116,12 @@ public struct JSONValue: Sendable {
 
     /// An integer from a JSON number or a digit string (`"1700000000123"`).
     public var int64: Int64? {
-        guard let bytes = rawBytes, !bytes.isEmpty else { return nil }
+        rawBytes?.withUnsafeBufferPointer { Self.integer($0) }
+    }
+
+    /// The integer a JSON number's or digit string's raw bytes spell, or `nil` (empty, not digits, overflow).
+    public static func integer(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard !bytes.isEmpty else { return nil }
         var value: Int64 = 0
         var negative = false
         for (offset, byte) in zip(0..., bytes) {
