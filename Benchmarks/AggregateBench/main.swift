@@ -5,8 +5,9 @@ import TickbusMarket
 /// generated tick files of two lengths (memory must not grow with length). Reference printed beside it:
 /// Foundation's JSONSerialization parsing the same lines (parse only, in this process).
 ///
-/// Ticks: eleven sources (chainlink ~1/s, ten venues ~100/s each, plus the USDT-USD and USDT-KRW legs), a
-/// random walk around 100 000, so 1 000 000 ticks span ~16 minutes of event time and cross a window boundary.
+/// Ticks: twelve sources (the RTDS relays chainlink and binance_rtds ~1/s each, ten venues ~100/s each, plus
+/// the USDT-USD and USDT-KRW legs), a random walk around 100 000, so 1 000 000 ticks span ~16 minutes of event
+/// time and cross a window boundary.
 let arguments = CommandLine.arguments.dropFirst()
 let tickCount = Int(arguments.first ?? "") ?? 1_000_000
 let replayBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("aggregator").path
@@ -21,6 +22,7 @@ struct Market {
 func generate(count: Int, to path: String) throws {
     var markets: [Market] = [
         Market(source: .chainlink, instrument: try Instrument("BTC-USD"), price: 100_000, perSecond: 1),
+        Market(source: .binanceRTDS, instrument: try Instrument("BTC-USDT"), price: 100_010, perSecond: 1),
         Market(source: .coinbase, instrument: try Instrument("USDT-USD"), price: 1.0002, perSecond: 5),
         Market(source: .upbit, instrument: try Instrument("USDT-KRW"), price: 1_400, perSecond: 5),
         Market(source: .coinbase, instrument: try Instrument("BTC-USD"), price: 100_000, perSecond: 100),
@@ -47,8 +49,8 @@ func generate(count: Int, to path: String) throws {
         let market = markets[index]
         let decimals = market.price < 10 ? 5 : 2
         let mid = String(format: "%.\(decimals)f", market.price)
-        let tick = market.source == .chainlink || sequence % 4 == 0
-            ? Tick(source: market.source, instrument: market.instrument, venueSymbol: "x", kind: market.source == .chainlink ? .oracle : .trade,
+        let tick = market.source.isOracle || sequence % 4 == 0
+            ? Tick(source: market.source, instrument: market.instrument, venueSymbol: "x", kind: market.source.isOracle ? .oracle : .trade,
                    last: DecimalText(mid), venueTime: time - 800_000, receiveTime: time, connection: 1, sequence: sequence, producer: "bench")
             : Tick(source: market.source, instrument: market.instrument, venueSymbol: "x", kind: .quote,
                    bid: DecimalText(mid), bidSize: DecimalText("0.51200000"),
@@ -103,7 +105,7 @@ func referenceRate(_ path: String, lines limit: Int) -> Double {
 
 func main() throws {
     let directory = FileManager.default.temporaryDirectory.path
-    print("aggregate-bench: `aggregator replay` on generated ticks (11 sources, ~1 000 ticks/s of event time), one core")
+    print("aggregate-bench: `aggregator replay` on generated ticks (12 sources, ~1 000 ticks/s of event time), one core")
     print("ticks        ticks/s      MB/s   records   peak RSS MiB   JSONSerialization parse ticks/s   ratio")
     var reference = Double.nan
     for count in [tickCount, tickCount * 3] {

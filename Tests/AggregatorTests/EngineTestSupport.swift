@@ -14,7 +14,7 @@ func quote(_ source: SourceID, _ instrument: String, at offset: Double, bid: Str
 }
 
 func trade(_ source: SourceID, _ instrument: String, at offset: Double, last: String, sequence: UInt64 = 0) -> Tick {
-    Tick(source: source, instrument: try! Instrument(instrument), venueSymbol: instrument, kind: source == .chainlink ? .oracle : .trade,
+    Tick(source: source, instrument: try! Instrument(instrument), venueSymbol: instrument, kind: source.isOracle ? .oracle : .trade,
          last: DecimalText(last), venueTime: micros(offset), receiveTime: micros(offset) + 1_200_000, sequence: sequence)
 }
 

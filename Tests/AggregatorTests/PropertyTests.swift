@@ -16,14 +16,15 @@ struct SeededGenerator: RandomNumberGenerator {
 
 @Suite("Order and batching independence")
 struct PropertyTests {
-    /// 11 sources over ~40 s with bursts and silences (carry-forward, a gap, a window boundary at 0).
+    /// 12 markets (both oracle sources among them) over ~40 s with bursts and silences (carry-forward, a gap,
+    /// a window boundary at 0).
     static func stream(seed: UInt64) -> [Tick] {
         var random = SeededGenerator(state: seed)
         let markets: [(SourceID, String, Double)] = [
             (.chainlink, "BTC-USD", 100_000), (.binance, "BTC-USDT", 100_010), (.coinbase, "BTC-USD", 100_000),
             (.coinbase, "USDT-USD", 1.0002), (.upbit, "BTC-KRW", 140_000_000), (.upbit, "USDT-KRW", 1400),
             (.okx, "BTC-USDT", 100_005), (.bybit, "BTC-USDT", 100_003), (.gate, "ETH-USDT", 3_000),
-            (.kucoin, "BTC-USDT", 99_990), (.htx, "BTC-USDT", 100_020),
+            (.kucoin, "BTC-USDT", 99_990), (.htx, "BTC-USDT", 100_020), (.binanceRTDS, "BTC-USDT", 100_011),
         ]
         var ticks: [Tick] = []
         var sequence: UInt64 = 0

@@ -32,13 +32,16 @@ struct SpreadAndLatenessTests {
             trade(.binance, "BTC-USDT", at: 101.9, last: "3"),  // late
             trade(.binance, "BTC-USDT", at: 102.1, last: "4"),  // second 102 is final at 105: in time
             trade(.chainlink, "BTC-USD", at: 99.5, last: "5"),  // chainlink's 99 is final at 105: in time
+            trade(.binanceRTDS, "BTC-USDT", at: 99.6, last: "6"),  // the RTDS Binance relay is an oracle too: in time
         ]
         let (records, counters) = aggregate(ticks)
         #expect(counters.late == 1 && counters.lateBySource[SourceID.binance.index] == 1)
-        #expect(counters.accepted == 4)
+        #expect(counters.lateBySource[SourceID.binanceRTDS.index] == 0)
+        #expect(counters.accepted == 5)
         #expect(records.snapshot(.binance, "BTC-USDT", second: 101)!.price == 1)
         #expect(records.snapshot(.binance, "BTC-USDT", second: 102)!.price == 4)
         #expect(records.snapshot(.chainlink, "BTC-USD", second: 99)!.price == 5)
+        #expect(records.snapshot(.binanceRTDS, "BTC-USDT", second: 99)?.price == 6)
     }
 
     @Test("a late first tick of a new stream does not create it")

@@ -26,10 +26,15 @@ struct ComposeTests {
 
     @Test func composeRunsEverySourceLiveAndInTheDemoWithSecretsFromTheEnvironment() throws {
         let file = try text("compose/compose.yaml")
+        let scrape = try text("compose/prometheus.yml")
         for source in SourceID.allCases {
-            #expect(file.contains("  producer-\(source.rawValue):\n"), "live producer of \(source)")
-            #expect(file.contains("  demo-producer-\(source.rawValue):\n"), "demo producer of \(source)")
+            #expect(file.contains("  \(source.producerService):\n"), "live producer of \(source)")
+            #expect(file.contains("  demo-\(source.producerService):\n"), "demo producer of \(source)")
+            #expect(file.contains(#"["producer", "run", "--source", "\#(source.rawValue)"]"#), "live producer of \(source)")
+            #expect(file.contains(#"["producer", "run", "--source", "\#(source.rawValue)", "--endpoint", "#), "demo producer of \(source)")
+            #expect(scrape.contains("- \(source.producerService):9464\n") && scrape.contains("- demo-\(source.producerService):9464\n"), "\(source) scraped")
         }
+        #expect(file.contains(#"["producer", "run", "--source", "binance_rtds", "--endpoint", "ws://venue-sim:19500/binance_rtds"]"#))
         #expect(file.contains(#"["producer", "run", "--source", "kucoin", "--endpoint", "http://venue-sim:19500/kucoin"]"#))
         #expect(file.contains(#"["venue-sim", "--host", "0.0.0.0", "--port", "19500"]"#))
         for service in ["kafka:", "topic-init:", "postgres:", "sink:", "aggregator:", "health:", "grafana:", "prometheus:", "venue-sim:"] {
@@ -45,7 +50,6 @@ struct ComposeTests {
         for topic in ["events.status", "dlq.producer", "dlq.sink", "snapshots.1s", "windows.15m", "spreads.1s"] {
             #expect(file.contains("create \(topic) "), "topic \(topic)")
         }
-        let scrape = try text("compose/prometheus.yml")
         #expect(scrape.contains("health:9467") && scrape.contains("producer-htx:9464") && scrape.contains("demo-producer-kucoin:9464"))
     }
 

@@ -37,7 +37,9 @@ struct KubernetesTests {
     @Test func servicesRunLockedDownWithProbesAndDrainTime() throws {
         let producers = try String(contentsOfFile: base + "/producers.yaml", encoding: .utf8)
         for source in SourceID.allCases {
-            #expect(producers.contains("name: producer-\(source.rawValue)\n"), "producer of \(source)")
+            #expect(producers.contains("name: \(source.producerService)\n"), "producer of \(source)")
+            #expect(source.producerService.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }, "a DNS label")
+            #expect(producers.contains("tickbus.io/source: \(source.rawValue)\n"), "label of \(source)")
             #expect(producers.contains("- --source\n") && producers.contains("- \(source.rawValue)\n"))
         }
         #expect(producers.components(separatedBy: "type: Recreate").count - 1 == SourceID.allCases.count)
@@ -228,6 +230,9 @@ struct KubernetesOverlayTests {
         var topics: [String: CreatedTopic] = [:]
         for document in documents where document["kind"] as? String == "KafkaTopic" {
             let metadata = object(document["metadata"]), spec = object(document["spec"])
+            // A resource name is a DNS subdomain ('_' not allowed): ticks.binance_rtds needs spec.topicName.
+            let resource = metadata["name"] as? String ?? ""
+            #expect(!resource.isEmpty && resource.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "." }, "\(resource)")
             #expect(object(metadata["labels"])["strimzi.io/cluster"] as? String == name)
             #expect(integer(spec["replicas"]) == 3)
             var settings: [String: String] = [:]
@@ -394,7 +399,7 @@ struct KubernetesOverlayTests {
                 }
             }
         }
-        let services = Set(SourceID.allCases.map { "producer-\($0.rawValue)" }).union(["aggregator", "sink", "health"])
+        let services = Set(SourceID.allCases.map(\.producerService)).union(["aggregator", "sink", "health"])
         #expect(mounted == services, "\(mounted.sorted())")
 
         // The password is never a value: no TICKBUS_KAFKA_SASL_PASSWORD key or variable anywhere, no Secret

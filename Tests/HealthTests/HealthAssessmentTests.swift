@@ -89,6 +89,26 @@ struct HealthAssessmentTests {
         #expect(check("fill binance BTC-USDT", missing)?.status == .fail)
     }
 
+    @Test func theBinanceRTDSRelayIsJudgedLikeChainlinkAndHasNoWindowCheck() throws {
+        let relay = Feed(source: .binanceRTDS, instrument: try Instrument("BTC-USDT"))
+        #expect(Feed.all.count == 12 && Feed.all.last == relay)
+        var configuration = configuration
+        configuration.feeds = [binance, chainlink, relay]
+        #expect(configuration.fillLimit(of: .binanceRTDS) == configuration.oracleFill)
+        #expect(configuration.lagLimit(of: .binanceRTDS) == configuration.oracleLag)
+        // One update in most seconds: 0.7 is a pass for an oracle feed, a warning for an exchange.
+        var measured = healthy()
+        measured.feeds[relay] = .init(newestSecond: now - 4_000_000, newestAgeMillis: 300, freshSeconds: 210, snapshotSeconds: 300)
+        measured.feeds[binance] = .init(newestSecond: now - 3_000_000, newestAgeMillis: 250, freshSeconds: 210, snapshotSeconds: 300)
+        let report = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(measured), kafka: .success(kafka()))
+        #expect(check("fill binance_rtds BTC-USDT", report)?.status == .pass)
+        #expect(check("fill binance BTC-USDT", report)?.status == .warn)
+        #expect(check("lag binance_rtds BTC-USDT", report)?.value == 3.3)
+        #expect(report.checks.filter { $0.name.hasSuffix("window BTC-USD") || $0.name.contains("window BTC-USDT") }.map(\.name)
+            == ["chainlink window BTC-USD"])
+        #expect(report.text().contains("binance_rtds  BTC-USDT"))
+    }
+
     @Test func aNewFeedIsJudgedOnTheSecondsSinceItStarted() throws {
         var measured = healthy()
         let windowEnd = now - 5_000_000  // settle 5 s

@@ -168,7 +168,7 @@ struct HealthServiceTests {
             let text = try runExecutable(executable, ["check"] + fixture.arguments, environment: fixture.environment)
             #expect(text.status == 0, "\(text.output)")
             #expect(text.output.contains("OVERALL: PASS"))
-            #expect(text.output.contains("binance    BTC-USDT"))
+            #expect(text.output.contains("binance       BTC-USDT"))
             let json = try runExecutable(executable, ["check", "--json"] + fixture.arguments, environment: fixture.environment)
             #expect(json.status == 0)
             let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]

@@ -200,6 +200,103 @@ struct AdapterTests {
         }
     }
 
+    // MARK: Binance BTC/USDT relayed by Polymarket RTDS (crypto_prices)
+
+    @Test func binanceRTDSUpdateFromTheDocs() throws {
+        let adapter = BinanceRTDSAdapter(instruments: try instruments("BTC-USDT"))
+        let frame = #"{"topic":"crypto_prices","type":"update","timestamp":1753314064237,"payload":{"symbol":"btcusdt","timestamp":1753314064213,"value":67234.5}}"#
+        let events = try adapter.decode(.text(frame), receiveTime: received)
+        #expect(events.count == 1)
+        let tick = try #require(ticks(events).first)
+        #expect(tick.source == .binanceRTDS)
+        #expect(tick.kind == .oracle)
+        #expect(tick.instrument.description == "BTC-USDT")
+        #expect(tick.venueSymbol == "btcusdt")
+        #expect(tick.last?.text == "67234.5")
+        #expect(tick.bid == nil && tick.ask == nil)
+        #expect(tick.exact == nil, "crypto_prices carries no full_accuracy_value in the docs")
+        #expect(tick.venueTime == 1_753_314_064_213_000, "observation time, not the send time")
+        #expect(tick.receiveTime == received)
+        // Should the relay add the fixed-point value it sends for Chainlink, it is kept.
+        let withExact = #"{"topic":"crypto_prices","type":"update","timestamp":1753314064237,"payload":{"symbol":"btcusdt","timestamp":1753314064213,"value":67234.5,"full_accuracy_value":"67234500000000000000000"}}"#
+        #expect(ticks(try adapter.decode(.text(withExact), receiveTime: received)).first?.exact == "67234500000000000000000")
+    }
+
+    @Test func binanceRTDSArraysSnapshotsPongsKeepalivesAndSubscription() throws {
+        let adapter = BinanceRTDSAdapter(instruments: try instruments("BTC-USDT", "ETH-USDT"))
+        #expect(adapter.source == .binanceRTDS)
+        #expect(adapter.defaultEndpoint == "wss://ws-live-data.polymarket.com")
+        #expect(adapter.heartbeat == HeartbeatRule(keepalive: .clientFrame(.text("PING"), interval: .seconds(5)), dataTimeout: .seconds(15)))
+        #expect(adapter.subscribeFrames() == [.text(#"{"action":"subscribe","subscriptions":[{"topic":"crypto_prices","type":"update","filters":"btcusdt,ethusdt"}]}"#)])
+        #expect(BinanceRTDSAdapter(instruments: try instruments("BTC-USDT")).subscribeFrames()
+            == [.text(#"{"action":"subscribe","subscriptions":[{"topic":"crypto_prices","type":"update","filters":"btcusdt"}]}"#)])
+
+        let batch = #"[{"topic":"crypto_prices","type":"update","timestamp":1753314064237,"payload":{"symbol":"btcusdt","timestamp":1753314064213,"value":67234.5}},{"topic":"crypto_prices","type":"update","timestamp":1753314064240,"payload":{"symbol":"ethusdt","timestamp":1753314064220,"value":3521.07}}]"#
+        let batchTicks = ticks(try adapter.decode(.text(batch), receiveTime: received))
+        #expect(batchTicks.map(\.instrument.description) == ["BTC-USDT", "ETH-USDT"])
+        #expect(batchTicks.map { $0.last?.text } == ["67234.5", "3521.07"])
+        #expect(batchTicks.map(\.venueTime) == [1_753_314_064_213_000, 1_753_314_064_220_000])
+
+        // The connect-time history, with and without a topic.
+        for snapshot in [
+            #"{"payload":{"symbol":"btcusdt","data":[{"timestamp":1753314063213,"value":67233.9},{"timestamp":1753314064213,"value":67234.5}]}}"#,
+            #"{"topic":"crypto_prices","type":"subscribe","timestamp":1753314064300,"payload":{"symbol":"btcusdt","data":[{"timestamp":1753314063213,"value":67233.9},{"timestamp":1753314064213,"value":67234.5}]}}"#,
+        ] {
+            let history = ticks(try adapter.decode(.text(snapshot), receiveTime: received))
+            #expect(history.map(\.venueTime) == [1_753_314_063_213_000, 1_753_314_064_213_000])
+            #expect(history.map { $0.last?.text } == ["67233.9", "67234.5"])
+            #expect(history.allSatisfy { $0.kind == .oracle && $0.venueSymbol == "btcusdt" && $0.source == .binanceRTDS })
+        }
+
+        #expect(try adapter.decode(.text("PONG"), receiveTime: received) == [.pong])
+        #expect(try adapter.decode(.text("pong"), receiveTime: received) == [.pong])
+        #expect(try adapter.decode(.text(" \n"), receiveTime: received) == [.heartbeat])
+        #expect(try adapter.decode(.text(""), receiveTime: received) == [.heartbeat])
+        #expect(try adapter.decode(.text(#"{"message":"Invalid request body"}"#), receiveTime: received) == [.rejected("Invalid request body")])
+        #expect(Adapters.make(.binanceRTDS, instruments: SourceID.binanceRTDS.defaultInstruments) is BinanceRTDSAdapter)
+        #expect(Adapters.implemented.contains(.binanceRTDS))
+    }
+
+    @Test(arguments: [
+        // Another topic, even with a subscribed symbol.
+        #"{"topic":"crypto_prices_chainlink","type":"update","timestamp":1,"payload":{"symbol":"btcusdt","timestamp":1,"value":1}}"#,
+        // A symbol not subscribed (and Chainlink's spelling, e.g. a snapshot without a topic).
+        #"{"topic":"crypto_prices","type":"update","timestamp":1,"payload":{"symbol":"ethusdt","timestamp":1,"value":1}}"#,
+        #"{"payload":{"symbol":"btc/usd","data":[{"timestamp":1,"value":1}]}}"#,
+        #"{"topic":"crypto_prices","payload":{"timestamp":1,"value":1}}"#,
+        // Wrong or missing fields.
+        #"{"topic":"crypto_prices","payload":{"symbol":"btcusdt","timestamp":1753314064213,"value":"x"}}"#,
+        #"{"topic":"crypto_prices","payload":{"symbol":"btcusdt","timestamp":1753314064213,"value":true}}"#,
+        #"{"topic":"crypto_prices","payload":{"symbol":"btcusdt","timestamp":1753314064213}}"#,
+        #"{"topic":"crypto_prices","payload":{"symbol":"btcusdt","timestamp":"soon","value":1}}"#,
+        #"{"topic":"crypto_prices","payload":{"symbol":"btcusdt","value":1}}"#,
+        #"{"topic":"crypto_prices","payload":{"symbol":"btcusdt","data":{"timestamp":1,"value":1}}}"#,
+        #"{"topic":"crypto_prices","payload":{"symbol":"btcusdt","data":[{"timestamp":1753314064213,"value":null}]}}"#,
+        #"{"topic":"crypto_prices","type":"update"}"#,
+        // Not a message, not JSON, cut off.
+        #"[{"topic":"crypto_prices","payload":{"symbol":"btcusdt","timestamp":1,"value":1}},3]"#,
+        #"PING"#,
+        #"{"topic":"crypto_prices","payload":{"symbol":"btcusdt","timestamp":17533"#,
+    ])
+    func binanceRTDSRejectsMalformedOtherTopicAndUnsubscribedFrames(_ text: String) throws {
+        let adapter = BinanceRTDSAdapter(instruments: try instruments("BTC-USDT"))
+        let error = #expect(throws: VenueDecodeError.self) { try adapter.decode(.text(text), receiveTime: received) }
+        #expect(error?.source == .binanceRTDS)
+    }
+
+    @Test func theTwoRTDSTopicsDoNotTakeEachOthersMessages() throws {
+        let chainlink = ChainlinkAdapter(instruments: try instruments("BTC-USD"))
+        let relay = BinanceRTDSAdapter(instruments: try instruments("BTC-USDT"))
+        let binanceFrame = #"{"topic":"crypto_prices","type":"update","timestamp":1753314064237,"payload":{"symbol":"btcusdt","timestamp":1753314064213,"value":67234.5}}"#
+        let chainlinkFrame = #"{"topic":"crypto_prices_chainlink","type":"update","timestamp":1785150686566,"payload":{"symbol":"btc/usd","timestamp":1785150685000,"value":65245.09165178642}}"#
+        #expect(throws: VenueDecodeError(source: .chainlink, reason: "unexpected topic 'crypto_prices'")) {
+            try chainlink.decode(.text(binanceFrame), receiveTime: received)
+        }
+        #expect(throws: VenueDecodeError(source: .binanceRTDS, reason: "unexpected topic 'crypto_prices_chainlink'")) {
+            try relay.decode(.text(chainlinkFrame), receiveTime: received)
+        }
+    }
+
     // MARK: normalize
 
     @Test func normalizeNumbersTicksAndReportsBadLinesWithoutStopping() throws {

@@ -143,7 +143,7 @@ struct SupervisorTests {
         }
     }
 
-    @Test(arguments: [SourceID.okx, .coinbase, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin, .mexc])
+    @Test(arguments: [SourceID.okx, .coinbase, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin, .mexc, .binanceRTDS])
     func everySimulatedSourceRoundTripsExactly(_ source: SourceID) async throws {
         try await withPipeline(source) { simulator, supervisor, topics in
             try await waitUntil { supervisor.counts.ticks >= 30 }

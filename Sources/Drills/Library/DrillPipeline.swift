@@ -15,7 +15,7 @@ public final class DrillPipeline: Sendable {
         public var binaries: String
         /// Where the broker's and Postgres's data, pid files and logs go; created, and left for inspection.
         public var directory: String
-        /// Simulated sources. Default: all eleven.
+        /// Simulated sources. Default: all twelve.
         public var sources: [SourceID] = SourceID.allCases
         /// Data frames per second per simulated source. Default: 200.
         public var rate: Double = 200

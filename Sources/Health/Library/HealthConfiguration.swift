@@ -82,7 +82,7 @@ public struct ConsumerGroup: Sendable, Hashable {
 }
 
 /// What the health service checks and where the lines are. Defaults follow ARCHITECTURE §6: venues tick
-/// many times a second, Chainlink about once.
+/// many times a second, the oracle sources (Chainlink and Binance as relayed by RTDS) about once.
 public struct HealthConfiguration: Sendable {
     public var postgres = PostgresSettings()
     public var topics = TopicNames()
@@ -97,9 +97,9 @@ public struct HealthConfiguration: Sendable {
     public var venueLag = Limit.above(warn: 10, fail: 30)
     /// Fill rate of exchange feeds (fresh seconds ÷ window seconds). Default: warn < 0.9, fail < 0.5.
     public var venueFill = Limit.below(warn: 0.9, fail: 0.5)
-    /// Lag of the Chainlink feed. Default: warn > 10, fail > 30.
+    /// Lag of the oracle feeds (`chainlink`, `binance_rtds`). Default: warn > 10, fail > 30.
     public var oracleLag = Limit.above(warn: 10, fail: 30)
-    /// Fill rate of the Chainlink feed (about one update a second, some seconds without). Default: warn < 0.6, fail < 0.3.
+    /// Fill rate of the oracle feeds (about one update a second, some seconds without). Default: warn < 0.6, fail < 0.3.
     public var oracleFill = Limit.below(warn: 0.6, fail: 0.3)
     /// Per-source overrides of the lag limits.
     public var lagOverrides: [SourceID: Limit] = [:]

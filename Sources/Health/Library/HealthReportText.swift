@@ -8,14 +8,14 @@ extension HealthReport {
         lines.append("Tickbus health at \(isoTime(generatedAt)) (fill window \(windowSeconds) s)")
         lines.append("")
         lines.append(row(["SOURCE", "INSTRUMENT", "NEWEST (UTC)", "LAG s", "FRESH/EXPECTED", "FILL", "VERDICT"],
-                         widths: [10, 10, 24, 9, 15, 7, 7]))
+                         widths: Self.feedWidths))
         for feed in feeds {
             lines.append(row([
                 feed.feed.source.rawValue, feed.feed.instrument.description,
                 feed.newestEventTime.map(isoTime) ?? "none", feed.lagSeconds.map { String(format: "%.1f", $0) } ?? "-",
                 "\(feed.freshSeconds)/\(feed.expectedSeconds)", feed.fillRate.map { String(format: "%.1f%%", $0 * 100) } ?? "-",
                 feed.verdict.rawValue,
-            ], widths: [10, 10, 24, 9, 15, 7, 7]))
+            ], widths: Self.feedWidths))
         }
         lines.append("")
         lines.append(row(["CONSUMER GROUP", "ROLE", "LAG msgs", "LAG s", "VERDICT"], widths: [24, 10, 10, 9, 7]))
@@ -42,6 +42,9 @@ extension HealthReport {
         lines.append("OVERALL: \(overall.rawValue)" + (failing.isEmpty ? "" : " (failing: \(failing.joined(separator: ", ")))"))
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// Column widths of the feed table; the first fits the longest source id (`binance_rtds`).
+    private static let feedWidths = [13, 10, 24, 9, 15, 7, 7]
 
     private func row(_ cells: [String], widths: [Int]) -> String {
         zip(cells, widths).map { cell, width in

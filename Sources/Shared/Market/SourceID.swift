@@ -1,14 +1,19 @@
-/// A data source Tickbus collects from: ten spot venues and the Chainlink reference price (ARCHITECTURE §2).
+/// A data source Tickbus collects from: ten spot venues and the Chainlink reference price (ARCHITECTURE §2),
+/// and a twelfth beyond the design card, `binance_rtds`: Binance BTC/USDT as Polymarket's real-time data
+/// socket relays it (RTDS topic `crypto_prices`, the reference of the hourly BTC Up/Down markets).
 public enum SourceID: String, Sendable, Hashable, CaseIterable, Comparable, CustomStringConvertible {
+    // New sources go last, so per-source tables indexed by `index` keep their positions.
     case chainlink, binance, coinbase, upbit, okx, bybit, bitget, gate, kucoin, mexc, htx
+    case binanceRTDS = "binance_rtds"
 
-    /// Whether the source is a reference oracle rather than an order-book venue; it decides default
-    /// lateness and maximum gap (ARCHITECTURE §4).
-    public var isOracle: Bool { self == .chainlink }
+    /// Whether the source is a reference value relayed by Polymarket's RTDS (`chainlink`, `binance_rtds`)
+    /// rather than an order-book venue: about one update a second, published 1–2 s after its observation
+    /// time. It decides default lateness and maximum gap (ARCHITECTURE §4) and the health limits.
+    public var isOracle: Bool { self == .chainlink || self == .binanceRTDS }
 
     public var description: String { rawValue }
 
-    /// Position in `allCases` (0..<11), for per-source tables on hot paths.
+    /// Position in `allCases` (0..<12), for per-source tables on hot paths.
     @inlinable
     public var index: Int {
         switch self {
@@ -23,6 +28,7 @@ public enum SourceID: String, Sendable, Hashable, CaseIterable, Comparable, Cust
         case .kucoin: 8
         case .mexc: 9
         case .htx: 10
+        case .binanceRTDS: 11
         }
     }
 

@@ -5,7 +5,7 @@ public import TickbusMarket
 /// The wire protocol of one simulated source: how it answers client messages and what its data frames
 /// look like (the same shapes the adapters decode; see venues.md).
 public struct SimulatedProtocol: Sendable {
-    public static let supported: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin, .mexc]
+    public static let supported: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin, .mexc, .binanceRTDS]
 
     /// How the source frames what it sends.
     enum Framing {
@@ -68,7 +68,7 @@ public struct SimulatedProtocol: Sendable {
             guard text.contains("\"subscribe\"") else { return .none }
             if rejecting { return .rejectAndClose(#"{"type":"error","message":"Failed to subscribe","reason":"rejected by venue-sim"}"#) }
             return .reply([#"{"type":"subscriptions","channels":[{"name":"ticker","product_ids":["BTC-USD","USDT-USD"]},{"name":"heartbeat","product_ids":["BTC-USD","USDT-USD"]}]}"#], subscribes: true)
-        case .chainlink:
+        case .chainlink, .binanceRTDS:
             if text == "PING" { return .reply(["PONG"], subscribes: false) }
             guard text.contains("\"subscribe\"") else { return .none }
             // RTDS sends no acknowledgement: data simply starts.
@@ -113,8 +113,6 @@ public struct SimulatedProtocol: Sendable {
             let channel = text.contains("spot.trades") ? "spot.trades" : "spot.book_ticker"
             if rejecting { return .rejectAndClose(#"{"time":0,"channel":"\#(channel)","event":"subscribe","error":{"code":2,"message":"rejected by venue-sim"},"result":null}"#) }
             return .reply([#"{"time":0,"channel":"\#(channel)","event":"subscribe","error":null,"result":{"status":"success"}}"#], subscribes: true)
-        default:
-            return .none
         }
     }
 
@@ -144,6 +142,11 @@ public struct SimulatedProtocol: Sendable {
         case .chainlink:
             let value = last + "1234"
             return (#"{"topic":"crypto_prices_chainlink","type":"update","timestamp":\#(millis + 1200),"connection_id":"sim","payload":{"symbol":"btc/usd","timestamp":\#(millis / 1000 * 1000),"value":\#(value),"full_accuracy_value":"\#(value.replacingOccurrences(of: ".", with: ""))00000000000000"}}"#, value)
+        case .binanceRTDS:
+            // The relayed Binance price is a JSON float (no trailing zeros, no exact value), observed at any
+            // millisecond and published about a second later.
+            let value = Self.jsonFloat(last)
+            return (#"{"topic":"crypto_prices","type":"update","timestamp":\#(millis + 1100),"connection_id":"sim","payload":{"symbol":"btcusdt","timestamp":\#(millis),"value":\#(value)}}"#, value)
         case .bybit:
             if index % 4 == 3 {
                 return (#"{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":\#(millis),"data":[{"T":\#(millis),"s":"BTCUSDT","S":"Buy","v":"0.001","p":"\#(last)","L":"PlusTick","i":"\#(index)","BT":false}]}"#, last)
@@ -185,8 +188,6 @@ public struct SimulatedProtocol: Sendable {
                 return (#"{"ch":"market.btcusdt.trade.detail","ts":\#(millis),"tick":{"id":\#(index),"ts":\#(millis),"data":[{"id":137005445109359286410323766,"ts":\#(millis),"tradeId":\#(100_000_000_000 + index),"amount":0.006754,"price":\#(last),"direction":"buy"}]}}"#, last)
             }
             return (#"{"ch":"market.btcusdt.bbo","ts":\#(millis),"tick":{"seqId":\#(index),"ask":\#(ask),"askSize":0.14,"bid":\#(bid),"bidSize":1.186858,"quoteTime":\#(millis),"symbol":"btcusdt"}}"#, bid)
-        default:
-            return ("", "")
         }
     }
 
@@ -207,13 +208,23 @@ public struct SimulatedProtocol: Sendable {
         case .htx: #"{"ch":"market.btcusdt.bbo","ts":1,"tick":{"ask":"x","bid":1}}"#
         case .kucoin: #"{"type":"message","topic":"/market/match:BTC-USDT","data":{"symbol":"BTC-USDT","price":"1","time":"soon"}}"#
         case .mexc: Data(MEXCAdapter.bookTickerPush(symbol: "BTCUSDT", bid: "x", bidQuantity: "1", ask: "1", askQuantity: "1", sendTime: 1)).base64EncodedString()
-        default: #"{"payload":{"symbol":"btc/usd","timestamp":"soon","value":true}}"#
+        case .chainlink: #"{"payload":{"symbol":"btc/usd","timestamp":"soon","value":true}}"#
+        case .binanceRTDS: #"{"topic":"crypto_prices","payload":{"symbol":"btcusdt","timestamp":"soon","value":true}}"#
         }
     }
 
     static func dollars(_ cents: Int64) -> String {
         let fraction = cents % 100
         return "\(cents / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
+    /// A decimal as a JSON float prints it: `65000.10` → `65000.1`, `65000.00` → `65000`.
+    static func jsonFloat(_ decimal: String) -> String {
+        guard decimal.contains(".") else { return decimal }
+        var text = Substring(decimal)
+        while text.last == "0" { text = text.dropLast() }
+        if text.last == "." { text = text.dropLast() }
+        return String(text)
     }
 
     static func quoted(after marker: String, in text: String) -> String? {

@@ -42,8 +42,16 @@ struct TopicNamesTests {
     }
 
     @Test func sourcesOrderById() {
-        #expect(SourceID.allCases.count == 11)
+        #expect(SourceID.allCases.count == 12)
         #expect(SourceID.binance < SourceID.coinbase)
-        #expect(SourceID.chainlink.isOracle && !SourceID.okx.isOracle)
+        #expect(SourceID.binance < SourceID.binanceRTDS && SourceID.binanceRTDS < SourceID.bitget)
+        #expect(SourceID.chainlink.isOracle && SourceID.binanceRTDS.isOracle && !SourceID.okx.isOracle && !SourceID.binance.isOracle)
+    }
+
+    @Test func indexIsThePositionInAllCasesWithTheRTDSBinanceRelayLast() throws {
+        #expect(SourceID.allCases.map(\.index) == Array(0..<12))
+        #expect(SourceID.binanceRTDS.index == 11 && SourceID.allCases.last == .binanceRTDS)
+        #expect(SourceID(rawValue: "binance_rtds") == .binanceRTDS)
+        #expect(SourceID.binanceRTDS.defaultInstruments == [try Instrument("BTC-USDT")])
     }
 }

@@ -2,7 +2,7 @@ public import TickbusMarket
 
 /// The adapters this build implements, and each source's default instruments (ARCHITECTURE §2).
 public enum Adapters {
-    public static let implemented: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin, .mexc]
+    public static let implemented: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin, .mexc, .binanceRTDS]
 
     public static func defaultInstruments(for source: SourceID) -> [Instrument] {
         source.defaultInstruments
@@ -22,6 +22,7 @@ public enum Adapters {
         case .htx: HTXAdapter(instruments: instruments)
         case .kucoin: KuCoinAdapter(instruments: instruments)
         case .mexc: MEXCAdapter(instruments: instruments)
+        case .binanceRTDS: BinanceRTDSAdapter(instruments: instruments)
         }
     }
 }
