@@ -96,15 +96,17 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Port of /metrics, /livez, /readyz on TICKBUS_METRICS_HOST (default 127.0.0.1); 0 picks a free one (env TICKBUS_METRICS_PORT; default 9464).")
     var metricsPort: String?
 
-    @Option(help: "Milliseconds a batch of ticks may wait for more before it is sent, librdkafka's linger.ms (env TICKBUS_PRODUCER_LINGER_MS; default 50, 0-1000).")
+    @Option(help: "Milliseconds a batch of ticks may wait for more before it is sent, librdkafka's linger.ms (env TICKBUS_PRODUCER_LINGER_MS; default 200, 0-1000).")
     var lingerMs: String?
 
     func run() async throws {
         let adapter = try options.adapter()
-        // 50 ms costs nothing at 1-second aggregation and sends a tenth of the requests 5 ms would at a few
-        // hundred ticks/s: measured, a producer's librdkafka thread went from 13% of a core to ~1% (docs/reliability.md).
+        // Ticks are aggregated per second with seconds of lateness, so 200 ms costs nothing there. Shorter, a
+        // broker answering slower than 5 × linger (librdkafka's idempotent cap of 5 requests in flight per
+        // partition) makes the broker thread spin: 12% of a core per producer at 50 ms, 3.5% at 200 ms
+        // (docs/benchmarks.md, "Producer CPU and linger.ms").
         let linger = try TickbusCLI.integerSetting(lingerMs, environment: "TICKBUS_PRODUCER_LINGER_MS", option: "--linger-ms",
-                                                   default: 50, range: 0...1000)
+                                                   default: 200, range: 0...1000)
         let (client, topics, partitions) = try kafka.resolve(clientID: "tickbus-producer")
         let environment = ProcessInfo.processInfo.environment
         var supervision = ConnectionSupervisor.Configuration()
