@@ -209,13 +209,16 @@ extension VenueAdapter {
 
     /// A required decimal field.
     func decimal(_ value: JSONValue?, _ name: String) throws(VenueDecodeError) -> DecimalText {
-        guard let decimal = value?.decimal else { throw fail("field '\(name)' missing or not a decimal") }
-        return decimal
+        try required(value?.decimal, name)
     }
 
     /// A required decimal field, from its raw bytes (``JSONValue/rawBytes``, ``JSONFlatMember/rawRange``).
     func decimal(_ raw: UnsafeBufferPointer<UInt8>?, _ name: String) throws(VenueDecodeError) -> DecimalText {
-        guard let raw, let decimal = DecimalText(bytes: raw) else { throw fail("field '\(name)' missing or not a decimal") }
+        try required(raw.flatMap { DecimalText(bytes: $0) }, name)
+    }
+
+    private func required(_ decimal: DecimalText?, _ name: String) throws(VenueDecodeError) -> DecimalText {
+        guard let decimal else { throw fail("field '\(name)' missing or not a decimal") }
         return decimal
     }
 

@@ -180,8 +180,6 @@ public final class KafkaAdmin: Sendable {
     public func close() async {
         await client.destroy()
     }
-
-    /// Runs one admin request on a temporary queue and returns its result event (caller destroys it).
 }
 
 /// Lag of a consumer group on one partition.

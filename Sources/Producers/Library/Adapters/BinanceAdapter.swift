@@ -76,8 +76,13 @@ public struct BinanceAdapter: VenueAdapter {
         func raw(_ field: DataFields.Field?) -> UnsafeBufferPointer<UInt8>? {
             field?.raw.map { UnsafeBufferPointer(rebasing: bytes[$0]) }
         }
+        func resolve(_ field: DataFields.Field?) throws(VenueDecodeError) -> (String, Instrument) {
+            guard let symbol = raw(field), field?.kind == .string else { throw fail("field 's' missing") }
+            guard let match = symbols.lookup(symbol) else { throw fail("unsubscribed symbol '\(String(decoding: symbol, as: UTF8.self))'") }
+            return match
+        }
         if fields.u != nil, let bid = fields.b {  // bookTicker
-            let (symbol, instrument) = try resolve(raw(fields.s), fields.s)
+            let (symbol, instrument) = try resolve(fields.s)
             return .tick(Tick(
                 source: source, instrument: instrument, venueSymbol: symbol, kind: .quote,
                 bid: try decimal(raw(bid), "b"), bidSize: try decimal(raw(fields.bidSize), "B"),
@@ -85,19 +90,13 @@ public struct BinanceAdapter: VenueAdapter {
                 venueTime: nil, receiveTime: receiveTime))
         }
         if let type = fields.e, type.kind == .string, let name = raw(type), name.elementsEqual("trade".utf8) {
-            let (symbol, instrument) = try resolve(raw(fields.s), fields.s)
+            let (symbol, instrument) = try resolve(fields.s)
             return .tick(Tick(
                 source: source, instrument: instrument, venueSymbol: symbol, kind: .trade,
                 last: try decimal(raw(fields.p), "p"),
                 venueTime: try milliseconds(raw(fields.t), "T"), receiveTime: receiveTime))
         }
         return nil
-    }
-
-    private func resolve(_ raw: UnsafeBufferPointer<UInt8>?, _ field: DataFields.Field?) throws(VenueDecodeError) -> (String, Instrument) {
-        guard let raw, field?.kind == .string else { throw fail("field 's' missing") }
-        guard let match = symbols.lookup(raw) else { throw fail("unsubscribed symbol '\(String(decoding: raw, as: UTF8.self))'") }
-        return match
     }
 }
 

@@ -27,9 +27,13 @@ struct RTDSMessages: Sendable {
     /// Decodes one frame for `adapter` (whose source the ticks and errors carry). A message of another topic
     /// or of a symbol not subscribed is a decode error; an `error`/`message` without payload a rejection.
     func decode(_ frame: WebSocketFrame, receiveTime: Int64, for adapter: some VenueAdapter) throws(VenueDecodeError) -> [VenueEvent] {
-        let trimmed = frame.bytes.filter { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
-        if trimmed.isEmpty { return [.heartbeat] }
-        if trimmed == Array("PONG".utf8) || trimmed == Array("pong".utf8) { return [.pong] }
+        // Keepalives are a few bytes: only short frames are trimmed, so a data frame costs no copy here.
+        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+        if frame.bytes.allSatisfy(isSpace) { return [.heartbeat] }
+        if frame.bytes.count <= 16 {
+            let trimmed = frame.bytes.filter { !isSpace($0) }
+            if trimmed.elementsEqual("PONG".utf8) || trimmed.elementsEqual("pong".utf8) { return [.pong] }
+        }
         let root = try adapter.parseJSON(frame).root
         let messages = root.kind == .array ? root.elements : [root]
         var events: [VenueEvent] = []

@@ -16,6 +16,15 @@ public final class JSONDocument: Sendable {
         var end: Int32
         /// Index of the entry after this value and all its descendants.
         var next: Int32
+
+        /// Offsets fit: documents are shorter than 2 GiB (checked once, in `init(parsing:)`).
+        init(kind: Kind, escaped: Bool = false, start: Int, end: Int, next: Int) {
+            self.kind = kind
+            self.escaped = escaped
+            self.start = Int32(truncatingIfNeeded: start)
+            self.end = Int32(truncatingIfNeeded: end)
+            self.next = Int32(truncatingIfNeeded: next)
+        }
     }
 
     public let bytes: [UInt8]
@@ -66,12 +75,9 @@ extension JSONDocument {
             let buffer = self.buffer
             var position = self.position
             while position < buffer.count {
-                switch buffer[position] {
-                case 0x20, 0x09, 0x0A, 0x0D: position += 1
-                    continue
-                default: break
-                }
-                break
+                let byte = buffer[position]
+                guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { break }
+                position += 1
             }
             self.position = position
         }
@@ -85,7 +91,7 @@ extension JSONDocument {
             let index = entries.count
             switch buffer[position] {
             case UInt8(ascii: "{"):
-                entries.append(Entry(kind: .object, escaped: false, start: Int32(truncatingIfNeeded: position), end: 0, next: 0))
+                entries.append(Entry(kind: .object, start: position, end: 0, next: 0))
                 position += 1
                 skipWhitespace()
                 if position < buffer.count, buffer[position] == UInt8(ascii: "}") {
@@ -108,7 +114,7 @@ extension JSONDocument {
                     }
                 }
             case UInt8(ascii: "["):
-                entries.append(Entry(kind: .array, escaped: false, start: Int32(truncatingIfNeeded: position), end: 0, next: 0))
+                entries.append(Entry(kind: .array, start: position, end: 0, next: 0))
                 position += 1
                 skipWhitespace()
                 if position < buffer.count, buffer[position] == UInt8(ascii: "]") {
@@ -129,19 +135,19 @@ extension JSONDocument {
                 return
             case UInt8(ascii: "t"):
                 try literal("true")
-                entries.append(Entry(kind: .bool, escaped: false, start: Int32(truncatingIfNeeded: position - 4), end: Int32(truncatingIfNeeded: position), next: Int32(truncatingIfNeeded: index + 1)))
+                entries.append(Entry(kind: .bool, start: position - 4, end: position, next: index + 1))
                 return
             case UInt8(ascii: "f"):
                 try literal("false")
-                entries.append(Entry(kind: .bool, escaped: false, start: Int32(truncatingIfNeeded: position - 5), end: Int32(truncatingIfNeeded: position), next: Int32(truncatingIfNeeded: index + 1)))
+                entries.append(Entry(kind: .bool, start: position - 5, end: position, next: index + 1))
                 return
             case UInt8(ascii: "n"):
                 try literal("null")
-                entries.append(Entry(kind: .null, escaped: false, start: Int32(truncatingIfNeeded: position - 4), end: Int32(truncatingIfNeeded: position), next: Int32(truncatingIfNeeded: index + 1)))
+                entries.append(Entry(kind: .null, start: position - 4, end: position, next: index + 1))
                 return
             default:
                 let (start, end) = try scanNumber()
-                entries.append(Entry(kind: .number, escaped: false, start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: end), next: Int32(truncatingIfNeeded: index + 1)))
+                entries.append(Entry(kind: .number, start: start, end: end, next: index + 1))
                 return
             }
             entries[index].end = Int32(truncatingIfNeeded: position)
@@ -160,7 +166,7 @@ extension JSONDocument {
 
         mutating func parseString(into entries: inout [Entry]) throws(JSONError) {
             let (start, end, escaped) = try scanString()
-            entries.append(Entry(kind: .string, escaped: escaped, start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: end), next: Int32(truncatingIfNeeded: entries.count + 1)))
+            entries.append(Entry(kind: .string, escaped: escaped, start: start, end: end, next: entries.count + 1))
         }
 
         /// A number at `position`: its byte range, validated against JSON's grammar.

@@ -2,7 +2,6 @@
 public struct JSONFlatMember: Sendable {
     /// The key's content (without quotes, escapes not decoded).
     public var key: Range<Int>
-    public var keyEscaped: Bool
     /// `string`, `number`, `bool` or `null`.
     public var kind: JSONDocument.Kind
     /// The value's bytes (strings: content without quotes; bool and null: the literal).
@@ -57,7 +56,7 @@ public enum JSONFlatObject {
                 parser.position += 1
                 parser.skipWhitespace()
                 guard parser.position < buffer.count else { return false }
-                var member = JSONFlatMember(key: key.start..<key.end, keyEscaped: key.escaped, kind: .null, value: 0..<0, escaped: false)
+                var member = JSONFlatMember(key: key.start..<key.end, kind: .null, value: 0..<0, escaped: false)
                 let start = parser.position
                 switch buffer[start] {
                 case UInt8(ascii: "\""):
