@@ -32,8 +32,8 @@ func main() {
     let only = ProcessInfo.processInfo.environment["NORMALIZE_ONLY"].flatMap(SourceID.init(rawValue:))
     let skipReference = ProcessInfo.processInfo.environment["NORMALIZE_SKIP_REFERENCE"] != nil
     let repetitions = Int(ProcessInfo.processInfo.environment["NORMALIZE_REPETITIONS"] ?? "") ?? (skipReference ? 5 : 1)
-    for source in Adapters.implemented where only == nil || only == source {
-        let adapter = Adapters.make(source, instruments: Adapters.defaultInstruments(for: source))!
+    for source in Adapters.implemented where (only == nil || only == source) && SimulatedProtocol.supported.contains(source) {
+        let adapter = try! Adapters.makeForRecordedFrames(source, instruments: Adapters.defaultInstruments(for: source))
         let plain = generate(source, count: frameCount)
         // HTX's frames are gzip: normalize reads them as `b64:` lines, so the decompression is measured too.
         // MEXC's data frames are protobuf: the generator already gives them as base64.

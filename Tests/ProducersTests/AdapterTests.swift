@@ -253,7 +253,7 @@ struct AdapterTests {
         #expect(try adapter.decode(.text(" \n"), receiveTime: received) == [.heartbeat])
         #expect(try adapter.decode(.text(""), receiveTime: received) == [.heartbeat])
         #expect(try adapter.decode(.text(#"{"message":"Invalid request body"}"#), receiveTime: received) == [.rejected("Invalid request body")])
-        #expect(Adapters.make(.binanceRTDS, instruments: SourceID.binanceRTDS.defaultInstruments) is BinanceRTDSAdapter)
+        #expect(try Adapters.make(.binanceRTDS, instruments: SourceID.binanceRTDS.defaultInstruments) is BinanceRTDSAdapter)
         #expect(Adapters.implemented.contains(.binanceRTDS))
     }
 

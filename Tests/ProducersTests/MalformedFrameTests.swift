@@ -17,7 +17,7 @@ struct MalformedFrameTests {
     @Test(arguments: SimulatedProtocol.supported)
     func everyKindIsADecodeErrorWhileTheGoodFrameDecodes(source: SourceID) throws {
         let simulated = try #require(SimulatedProtocol(source: source))
-        let adapter = try #require(Adapters.make(source, instruments: source.defaultInstruments))
+        let adapter = try Adapters.makeForRecordedFrames(source, instruments: source.defaultInstruments)
         // The frame the corruptions start from is data.
         let good = received(simulated.framed(simulated.dataFrame(mid: 6_500_000, index: 0).frame))
         let decoded = try adapter.decode(good, receiveTime: 1)

@@ -41,6 +41,8 @@ struct SupervisorTests {
         return logger
     }
 
+
+
     func client() -> KafkaConfiguration {
         var client = KafkaConfiguration(bootstrapServers: [brokers])
         client.statisticsInterval = nil
@@ -51,6 +53,7 @@ struct SupervisorTests {
     func withPipeline(
         _ source: SourceID, simulator configure: (inout VenueSimulator.Configuration) -> Void = { _ in },
         endpoint: String? = nil, dataTimeout: Duration = .seconds(2), metrics: PrometheusCollectorRegistry? = nil,
+        adapter: (any VenueAdapter)? = nil, logger supervisorLogger: Logger? = nil,
         supervision: (inout ConnectionSupervisor.Configuration) -> Void = { _ in },
         _ body: (VenueSimulator, ConnectionSupervisor, TopicNames) async throws -> Void
     ) async throws {
@@ -75,8 +78,8 @@ struct SupervisorTests {
             configuration.metricsFactory = metrics.map { PrometheusMetricsFactory(registry: $0) }
             supervision(&configuration)
             let supervisor = ConnectionSupervisor(
-                adapter: Adapters.make(source, instruments: Adapters.defaultInstruments(for: source))!,
-                configuration: configuration, producer: producer, producerID: "test-\(source)", logger: logger)
+                adapter: try adapter ?? Adapters.make(source, instruments: Adapters.defaultInstruments(for: source)),
+                configuration: configuration, producer: producer, producerID: "test-\(source)", logger: supervisorLogger ?? logger)
             let running = Task { try await supervisor.run() }
             defer { running.cancel() }
             try await body(simulator, supervisor, topics)

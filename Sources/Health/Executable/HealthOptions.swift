@@ -17,8 +17,9 @@ struct HealthOptions: ParsableArguments {
     var settle: String?
 
     @Option(name: .customLong("source"), help: """
-        A feed expected live, SOURCE or SOURCE:INSTRUMENT; repeat for more (env TICKBUS_HEALTH_SOURCES, \
-        comma-separated; default every source with its BTC market).
+        A feed expected live, SOURCE or SOURCE:INSTRUMENT, with ! to make it required or ? informational \
+        (warns, never fails OVERALL); repeat for more (env TICKBUS_HEALTH_SOURCES, comma-separated; default every \
+        source with its BTC market, chainlink, pyth and binance_rtds informational).
         """)
     var sources: [String] = []
 
@@ -69,14 +70,17 @@ struct HealthOptions: ParsableArguments {
     }
 
     static func feed(_ text: String) throws -> Feed {
-        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        var body = Substring(text)
+        var required: Bool?
+        if body.hasSuffix("!") { required = true; body = body.dropLast() } else if body.hasSuffix("?") { required = false; body = body.dropLast() }
+        let parts = body.split(separator: ":", maxSplits: 1).map(String.init)
         guard let first = parts.first, let source = SourceID(rawValue: first) else {
             let known = SourceID.allCases.map(\.rawValue).joined(separator: ", ")
             throw ValidationError("--source (TICKBUS_HEALTH_SOURCES): unknown source '\(text)'; sources: \(known)")
         }
-        guard parts.count == 2 else { return Feed(source: source, instrument: source.defaultInstruments[0]) }
+        guard parts.count == 2 else { return Feed(source: source, instrument: source.defaultInstruments[0], required: required) }
         do {
-            return Feed(source: source, instrument: try Instrument(parts[1]))
+            return Feed(source: source, instrument: try Instrument(parts[1]), required: required)
         } catch {
             throw ValidationError("--source (TICKBUS_HEALTH_SOURCES): '\(text)': \(error)")
         }

@@ -54,16 +54,26 @@ public enum HealthAssessment {
                     FeedSummary(feed: feed, freshSeconds: 0, expectedSeconds: configuration.windowSeconds, verdict: .skip))
         }
         let row = measured.feeds[feed] ?? .init(freshSeconds: 0, snapshotSeconds: 0)
-        let lagCheck: HealthCheck
+        let connection = measured.connections[feed.source]
+        // An informational feed (no market resolves on it) warns at worst and never fails OVERALL.
+        let cap = { (status: CheckStatus) in feed.required ? status : min(status, .warn) }
+        var lagCheck: HealthCheck
         var lagSeconds: Double?
         if let newest = row.newestEventTime {
             let lag = max(0, Double(now - newest) / 1e6)
             lagSeconds = lag
-            lagCheck = HealthCheck(name: "lag \(feed)", status: lagLimit.status(of: lag), value: lag, unit: "s", limit: lagLimit,
-                                   detail: "newest tick \(isoTime(newest)), \(formatNumber(lag)) s ago")
+            lagCheck = HealthCheck(name: "lag \(feed)", status: cap(lagLimit.status(of: lag)), value: lag, unit: "s", limit: lagLimit,
+                                   detail: "newest tick \(isoTime(newest)), \(formatNumber(lag)) s ago", required: feed.required)
         } else {
-            lagCheck = HealthCheck(name: "lag \(feed)", status: .fail, unit: "s", limit: lagLimit,
-                                   detail: "no fresh snapshot of \(feed) in the last 24 h: is its producer running?")
+            let cause = connection == nil
+                ? "no status from its producer in the last 24 h: is it running?"
+                : "its producer is running"
+            lagCheck = HealthCheck(name: "lag \(feed)", status: cap(.fail), unit: "s", limit: lagLimit,
+                                   detail: "no fresh snapshot of \(feed) in the last 24 h; \(cause)", required: feed.required)
+        }
+        // Say why when it is not passing: the producer's own account of its connection.
+        if lagCheck.status != .pass, let connection {
+            lagCheck.detail += "; " + describe(connection, now: now)
         }
         // A feed whose first snapshot ever falls inside the window is judged on the seconds since it started.
         var expected = configuration.windowSeconds
@@ -75,12 +85,27 @@ public enum HealthAssessment {
         }
         let fill = min(1, Double(row.freshSeconds) / Double(expected))
         let fillCheck = HealthCheck(
-            name: "fill \(feed)", status: fillLimit.status(of: fill), value: fill, unit: "ratio", limit: fillLimit,
-            detail: "\(row.freshSeconds) of \(expected) s had ticks (\(row.snapshotSeconds) snapshots\(since))")
+            name: "fill \(feed)", status: cap(fillLimit.status(of: fill)), value: fill, unit: "ratio", limit: fillLimit,
+            detail: "\(row.freshSeconds) of \(expected) s had ticks (\(row.snapshotSeconds) snapshots\(since))", required: feed.required)
         let summary = FeedSummary(
             feed: feed, newestEventTime: row.newestEventTime, lagSeconds: lagSeconds, freshSeconds: row.freshSeconds,
-            expectedSeconds: expected, fillRate: fill, verdict: max(lagCheck.status, fillCheck.status))
+            expectedSeconds: expected, fillRate: fill, verdict: max(lagCheck.status, fillCheck.status), connection: connection)
         return (lagCheck, fillCheck, summary)
+    }
+
+    /// `polybolt: subscribed, no live data for 15 s (12 s ago); 4 failed attempts in the last hour; connected
+    /// via polybolt wss://…` — the producer's latest word, for a check that is not passing.
+    static func describe(_ connection: PostgresMeasurements.ConnectionRow, now: Int64) -> String {
+        var parts: [String] = []
+        if let problem = connection.problem, let detail = connection.problemDetail, let time = connection.problemTime {
+            parts.append("producer reports \(problem): \(detail) (\(formatNumber(max(0, Double(now - time) / 1e6).rounded())) s ago)")
+        }
+        if connection.state != connection.problem {
+            parts.append("latest \(connection.state): \(connection.stateDetail) (\(formatNumber(max(0, Double(now - connection.stateTime) / 1e6).rounded())) s ago)")
+        }
+        if connection.failedAttempts > 0 { parts.append("\(connection.failedAttempts) disconnects in the last hour without data") }
+        if let relay = connection.relay { parts.append("relay \(relay)") }
+        return parts.joined(separator: "; ")
     }
 
     static func assess(
@@ -140,7 +165,7 @@ public enum HealthAssessment {
     static func assessWindow(
         configuration: HealthConfiguration, now: Int64, postgres: Result<PostgresMeasurements, DatabaseError>
     ) -> HealthCheck {
-        let name = "chainlink window \(configuration.windowInstrument)"
+        let name = "window \(configuration.windowSource) \(configuration.windowInstrument)"
         guard case .success(let measured) = postgres else {
             return HealthCheck(name: name, status: .skip, unit: "s", detail: "not measured: the database is unavailable")
         }

@@ -38,13 +38,17 @@ public struct Limit: Sendable, Hashable {
 public struct Feed: Sendable, Hashable, CustomStringConvertible {
     public var source: SourceID
     public var instrument: Instrument
+    /// Whether a silent or failing feed fails OVERALL; an informational feed warns at worst. Default: the
+    /// source's default (`chainlink`, `pyth`, `binance_rtds` are informational; docs/health.md).
+    public var required: Bool
 
-    public init(source: SourceID, instrument: Instrument) {
+    public init(source: SourceID, instrument: Instrument, required: Bool? = nil) {
         self.source = source
         self.instrument = instrument
+        self.required = required ?? source.isRequiredByDefault
     }
 
-    /// Every source with its BTC market (ARCHITECTURE §2).
+    /// Every source with its BTC market (docs/topics.md#sources).
     public static var all: [Feed] { SourceID.allCases.map { Feed(source: $0, instrument: $0.defaultInstruments[0]) } }
 
     public var description: String { "\(source) \(instrument)" }
@@ -97,7 +101,7 @@ public struct HealthConfiguration: Sendable {
     public var venueLag = Limit.above(warn: 10, fail: 30)
     /// Fill rate of exchange feeds (fresh seconds ÷ window seconds). Default: warn < 0.9, fail < 0.5.
     public var venueFill = Limit.below(warn: 0.9, fail: 0.5)
-    /// Lag of the oracle feeds (`chainlink`, `binance_rtds`). Default: warn > 10, fail > 30.
+    /// Lag of the oracle feeds (`chainlink_twap`, `chainlink`, `pyth`, `binance_rtds`). Default: warn > 10, fail > 30.
     public var oracleLag = Limit.above(warn: 10, fail: 30)
     /// Fill rate of the oracle feeds (about one update a second, some seconds without). Default: warn < 0.6, fail < 0.3.
     public var oracleFill = Limit.below(warn: 0.6, fail: 0.3)
@@ -114,8 +118,10 @@ public struct HealthConfiguration: Sendable {
     public var consumerSeconds = Limit.above(warn: 30, fail: 120)
     /// Seconds since the sink's last committed batch. Default: warn > 10, fail > 60.
     public var sinkFreshness = Limit.above(warn: 10, fail: 60)
-    /// The Chainlink market whose open 15-minute window is checked. Default: BTC-USD.
-    public var windowInstrument = SourceID.chainlink.defaultInstruments[0]
+    /// The source and market whose open 15-minute window is checked: the series the markets resolve on.
+    /// Default: `chainlink_twap` BTC-USD.
+    public var windowSource = SourceID.chainlinkTWAP
+    public var windowInstrument = SourceID.chainlinkTWAP.defaultInstruments[0]
     /// Seconds after a window boundary before its row must exist, and before the previous window must be
     /// final. Default: 15.
     public var windowGraceSeconds = 15

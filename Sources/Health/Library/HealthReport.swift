@@ -61,6 +61,8 @@ public struct FeedSummary: Sendable, Equatable {
     public var expectedSeconds: Int
     public var fillRate: Double?
     public var verdict: CheckStatus
+    /// The producer's latest connection state from `events.status`, when it published any.
+    public var connection: PostgresMeasurements.ConnectionRow? = nil
 }
 
 /// Per consumer group: how far behind it is.
@@ -111,6 +113,14 @@ public struct HealthReport: Sendable, Equatable {
             "lag_seconds": feed.lagSeconds.map { $0 as Any } ?? NSNull(),
             "fresh_seconds": feed.freshSeconds, "expected_seconds": feed.expectedSeconds,
             "fill_rate": feed.fillRate.map { $0 as Any } ?? NSNull(), "verdict": feed.verdict.rawValue,
+            "required": feed.feed.required,
+            "connection": feed.connection.map { connection -> Any in [
+                "state": connection.state, "detail": connection.stateDetail, "since": isoTime(connection.stateTime),
+                "relay": connection.relay.map { $0 as Any } ?? NSNull(),
+                "last_problem": connection.problemDetail.map { $0 as Any } ?? NSNull(),
+                "last_problem_at": connection.problemTime.map { isoTime($0) as Any } ?? NSNull(),
+                "failed_attempts_last_hour": connection.failedAttempts,
+            ] as [String: Any] } ?? NSNull(),
         ] }
         object["consumer_groups"] = groups.map { group -> [String: Any] in [
             "role": group.group.role.rawValue, "group": group.group.groupID,

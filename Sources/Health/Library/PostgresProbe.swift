@@ -1,6 +1,6 @@
 import Logging
 import PostgresNIO
-import TickbusMarket
+public import TickbusMarket
 import TickbusPostgres
 
 /// What Postgres says about the pipeline at one moment (all times µs since epoch).
@@ -35,8 +35,44 @@ public struct PostgresMeasurements: Sendable, Equatable {
         public var maxGapMillis: Int64
     }
 
+    /// What a source's producer last said in `events.status` (docs/health.md "Connection state").
+    public struct ConnectionRow: Sendable, Equatable {
+        /// The newest event other than gap bookkeeping, its detail and time (µs).
+        public var state: String
+        public var stateDetail: String
+        public var stateTime: Int64
+        /// The newest problem (stale, rejected, disconnected, upgrade_refused, wrong_source, …), if any in the lookback.
+        public var problem: String?
+        public var problemDetail: String?
+        public var problemTime: Int64?
+        /// The newest `connected` detail: relay and endpoint (`polybolt wss://…`).
+        public var connectedDetail: String?
+        /// Disconnects since data last flowed (`gap_end`), within the last hour.
+        public var failedAttempts: Int
+
+        public init(state: String, stateDetail: String, stateTime: Int64, problem: String? = nil, problemDetail: String? = nil,
+                    problemTime: Int64? = nil, connectedDetail: String? = nil, failedAttempts: Int = 0) {
+            self.state = state
+            self.stateDetail = stateDetail
+            self.stateTime = stateTime
+            self.problem = problem
+            self.problemDetail = problemDetail
+            self.problemTime = problemTime
+            self.connectedDetail = connectedDetail
+            self.failedAttempts = failedAttempts
+        }
+
+        /// The relay named in the `connected` detail (`polybolt`, `rtds`), if any.
+        public var relay: String? {
+            guard let first = connectedDetail?.split(separator: " ").first, !first.contains("://") else { return nil }
+            return String(first)
+        }
+    }
+
     public var schemaVersion: Int
     public var feeds: [Feed: FeedRow] = [:]
+    /// Per source, its producer's latest connection state; absent when it published nothing in the lookback.
+    public var connections: [SourceID: ConnectionRow] = [:]
     public var sinkLastCommit: Int64?
     public var sinkInstances = 0
     /// The Chainlink windows starting at or after the previous boundary.
@@ -73,6 +109,7 @@ final class PostgresProbe: @unchecked Sendable {
                 throw DatabaseError(.server, "the Tickbus tables are missing: run 'sink migrate' (or start the sink)")
             }
             result.feeds = try await feeds(connection, now: now)
+            result.connections = try await connections(connection, now: now)
             (result.sinkLastCommit, result.sinkInstances) = try await sinkProgress(connection)
             result.windows = try await windows(connection, now: now)
             result.roundTrip = ContinuousClock.now - started
@@ -139,6 +176,51 @@ final class PostgresProbe: @unchecked Sendable {
         }
     }
 
+    /// Problems a producer reports, newest first (docs/health.md).
+    static let problemEvents = ["stale", "rejected", "subscribe_timeout", "disconnected", "upgrade_refused", "wrong_source", "gap"]
+
+    private func connections(_ connection: PostgresConnection, now: Int64) async throws(DatabaseError) -> [SourceID: PostgresMeasurements.ConnectionRow] {
+        let sources = Array(Set(configuration.feeds.map(\.source.rawValue))).sorted()
+        let lookbackStart = Double(now - Self.lookback) / 1e6
+        let hourAgo = Double(now - 3_600_000_000) / 1e6
+        let problems = Self.problemEvents
+        do {
+            let rows = try await connection.query("""
+                SELECT f.source, l.event, l.detail, (extract(epoch FROM l.ts) * 1000000)::bigint,
+                       p.event, p.detail, (extract(epoch FROM p.ts) * 1000000)::bigint, c.detail,
+                       (SELECT count(*) FROM venue_events d WHERE d.source = f.source AND d.event = 'disconnected'
+                          AND d.ts >= greatest(to_timestamp(\(hourAgo)), coalesce(g.ts, to_timestamp(\(hourAgo)))))
+                FROM unnest(\(sources)::text[]) AS f(source)
+                JOIN LATERAL (
+                    SELECT event, detail, ts FROM venue_events
+                    WHERE source = f.source AND ts >= to_timestamp(\(lookbackStart)) AND event NOT IN ('gap_start', 'gap_end', 'gap')
+                    ORDER BY ts DESC LIMIT 1) l ON true
+                LEFT JOIN LATERAL (
+                    SELECT event, detail, ts FROM venue_events
+                    WHERE source = f.source AND ts >= to_timestamp(\(lookbackStart)) AND event = ANY(\(problems)::text[])
+                    ORDER BY ts DESC LIMIT 1) p ON true
+                LEFT JOIN LATERAL (
+                    SELECT detail FROM venue_events
+                    WHERE source = f.source AND ts >= to_timestamp(\(lookbackStart)) AND event = 'connected'
+                    ORDER BY ts DESC LIMIT 1) c ON true
+                LEFT JOIN LATERAL (
+                    SELECT ts FROM venue_events
+                    WHERE source = f.source AND ts >= to_timestamp(\(lookbackStart)) AND event = 'gap_end'
+                    ORDER BY ts DESC LIMIT 1) g ON true
+                """, logger: logger)
+            var result: [SourceID: PostgresMeasurements.ConnectionRow] = [:]
+            for try await (source, event, detail, time, problem, problemDetail, problemTime, connected, failures)
+                in rows.decode((String, String, String, Int64, String?, String?, Int64?, String?, Int64).self) {
+                guard let id = SourceID(rawValue: source) else { continue }
+                result[id] = .init(state: event, stateDetail: detail, stateTime: time, problem: problem, problemDetail: problemDetail,
+                                   problemTime: problemTime, connectedDetail: connected, failedAttempts: Int(failures))
+            }
+            return result
+        } catch {
+            throw DatabaseError(error, while: "reading the producers' status events")
+        }
+    }
+
     private func sinkProgress(_ connection: PostgresConnection) async throws(DatabaseError) -> (Int64?, Int) {
         do {
             let rows = try await connection.query(
@@ -157,7 +239,7 @@ final class PostgresProbe: @unchecked Sendable {
                 SELECT (extract(epoch FROM window_start) * 1000000)::bigint, open, open_delay_ms, current, ticks,
                        final, complete, max_gap_ms
                 FROM windows_15m
-                WHERE source = 'chainlink' AND instrument = \(configuration.windowInstrument.description)
+                WHERE source = \(configuration.windowSource.rawValue) AND instrument = \(configuration.windowInstrument.description)
                   AND window_start >= to_timestamp(\(previous))
                 ORDER BY window_start
                 """, logger: logger)
@@ -169,7 +251,7 @@ final class PostgresProbe: @unchecked Sendable {
             }
             return result
         } catch {
-            throw DatabaseError(error, while: "reading the Chainlink windows")
+            throw DatabaseError(error, while: "reading the \(configuration.windowSource) windows")
         }
     }
 }

@@ -31,7 +31,23 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .customLong("instrument"), help: "Canonical instrument, repeatable (default: the source's markets; env TICKBUS_INSTRUMENTS, comma-separated).")
     var instruments: [String] = []
 
+    @Option(help: "Relay of chainlink_twap, chainlink and pyth: polybolt or rtds (env TICKBUS_RELAY; default polybolt when the Polymarket credentials TICKBUS_POLYMARKET_API_KEY/_SECRET/_PASSPHRASE are set, else rtds; pyth is polybolt only). Credentials come only from the environment or _FILE variants, never a flag.")
+    var relay: String?
+
+    @Option(help: "Seconds of the TWAP chainlink_twap records: 60 or 30 (env TICKBUS_TWAP_WINDOW; default 60, what the markets resolve on).")
+    var twapWindow: String?
+
+    /// The live adapter, relayed sources over the configured relay.
     func adapter() throws -> any VenueAdapter {
+        try makeAdapter(recorded: false)
+    }
+
+    /// The adapter for recorded frames (`normalize`, `replay`): relayed sources accept both relays' frames.
+    func recordedAdapter() throws -> any VenueAdapter {
+        try makeAdapter(recorded: true)
+    }
+
+    private func makeAdapter(recorded: Bool) throws -> any VenueAdapter {
         let environment = ProcessInfo.processInfo.environment
         guard let sourceText = source ?? environment["TICKBUS_SOURCE"] else {
             throw ValidationError("--source (TICKBUS_SOURCE) is required")
@@ -49,10 +65,24 @@ struct SourceOptions: ParsableArguments {
         } catch {
             throw ValidationError("--instrument: \(error)")
         }
-        guard let adapter = Adapters.make(source, instruments: parsed) else {
-            throw ValidationError("--source: '\(source)' has no adapter yet (implemented: \(Adapters.implemented.map(\.rawValue).joined(separator: ", ")))")
+        let window = try TickbusCLI.integerSetting(twapWindow, environment: "TICKBUS_TWAP_WINDOW", option: "--twap-window",
+                                                   default: 60, range: 1...3600)
+        do {
+            if recorded { return try Adapters.makeForRecordedFrames(source, instruments: parsed, twapWindowSeconds: window) }
+            var settings = RelaySettings(twapWindowSeconds: window)
+            if let relayText = relay ?? environment["TICKBUS_RELAY"] {
+                guard let chosen = OracleRelay(rawValue: relayText.lowercased()) else {
+                    throw ValidationError("--relay (TICKBUS_RELAY): expected polybolt or rtds, got '\(relayText)'")
+                }
+                settings.relay = chosen
+            }
+            settings.credentials = try PolymarketCredentials.load(from: environment)
+            return try Adapters.make(source, instruments: parsed, relay: settings)
+        } catch let error as RelaySettings.Invalid {
+            throw ValidationError(error.description)
+        } catch let error as PolymarketCredentials.ConfigurationError {
+            throw ValidationError(error.description)
         }
-        return adapter
     }
 }
 
@@ -63,7 +93,7 @@ struct Normalize: ParsableCommand {
     @OptionGroup var options: SourceOptions
 
     func run() throws {
-        var normalizer = FrameNormalizer(adapter: try options.adapter())
+        var normalizer = FrameNormalizer(adapter: try options.recordedAdapter())
         var output: [UInt8] = []
         output.reserveCapacity(1 << 20)
         var lineNumber = 0
@@ -119,6 +149,9 @@ struct Run: AsyncParsableCommand {
         supervision.topics = topics
         let process = ProbedProcess.bootstrap(label: "producer", metricsPort: try TickbusCLI.metricsPort(metricsPort, default: 9464))
         let logger = process.logger
+        if let relay = adapter.relay {
+            logger.info("relay chosen", metadata: ["relay": "\(relay)", "endpoint": "\(ConnectionSupervisor.withoutQuery(supervision.endpoint ?? adapter.defaultEndpoint))"])
+        }
         let producer = try await KafkaOptions.makeProducer(
             client: client, source: adapter.source, topics: topics, partitions: partitions, linger: .milliseconds(linger), logger: logger)
         let supervisor = ConnectionSupervisor(
@@ -155,7 +188,7 @@ struct Replay: AsyncParsableCommand {
     var file: String
 
     func run() async throws {
-        let adapter = try options.adapter()
+        let adapter = try options.recordedAdapter()
         let (client, topics, partitions) = try kafka.resolve(clientID: "tickbus-producer")
         let descriptor = open(file, O_RDONLY)
         guard descriptor >= 0 else { throw ValidationError("--file: cannot open '\(file)': \(String(cString: strerror(errno)))") }

@@ -37,6 +37,10 @@ public final class ConnectionSupervisor: Service, Sendable {
         public var fallbackDuration: Duration?
         /// Where metrics go. Default: the process-wide `MetricsSystem`.
         public var metricsFactory: (any MetricsFactory)?
+        /// How long to stay away after a refusal retrying cannot fix (credentials refused, a policy close):
+        /// long enough never to hammer the venue, short enough to recover once the setting is fixed and the
+        /// process restarted is not needed. Default: 300 s.
+        public var fixConfigurationDelay: Duration = .seconds(300)
 
         public init() {}
     }
@@ -61,10 +65,11 @@ public final class ConnectionSupervisor: Service, Sendable {
     }
 
     private enum ConnectionEnd: Error {
-        case stale(Duration)
+        case stale(Duration, subscribed: Bool)
         case unacknowledged
         case rejected(String)
         case reconnectRequested(String)
+        case fault(ConnectionFault)
         case closedByVenue
     }
 
@@ -79,17 +84,29 @@ public final class ConnectionSupervisor: Service, Sendable {
     private let lastTick = Mutex<[Instrument: ContinuousClock.Instant]>([:])
     /// Set when data stopped (gap_start published) until the next connection's first tick.
     private let inGap = Mutex(false)
+    /// The adapter's state between frames (envelope sequences per connection, observations sent per producer).
+    private let session = Mutex(AdapterSession())
 
     /// Counts for tests and metrics.
     public struct Counters: Sendable, Equatable {
         public var connectAttempts = 0
         public var connections = 0
         public var frames = 0
+        /// Ticks published, live and history.
         public var ticks = 0
+        /// Of those, replayed history (snapshot entries not sent before).
+        public var historyTicks = 0
         public var decodeErrors = 0
+        /// Frames of another source's series, dropped (a provider pin the relay ignored).
+        public var foreignFrames = 0
     }
 
-    public var counts: Counters { counters.withLock { $0 } }
+    public var counts: Counters {
+        var counts = counters.withLock { $0 }
+        counts.foreignFrames = session.withLock { $0.foreignFrames }
+        return counts
+    }
+    private var liveTicks: Int { counters.withLock { $0.ticks - $0.historyTicks } }
     public var queueDepth: Int { queue.depth }
 
     public init(adapter: any VenueAdapter, configuration: Configuration, producer: KafkaProducer, producerID: String, logger: Logger) {
@@ -127,21 +144,28 @@ public final class ConnectionSupervisor: Service, Sendable {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             counters.withLock { $0.connectAttempts += 1 }
             if counters.withLock({ $0.connectAttempts }) > 1 { metrics.reconnects.increment() }
-            let ticksBefore = counters.withLock { $0.ticks }
+            let liveBefore = liveTicks
             var outcome = "closed by venue"
             var retryAfter: Duration?
+            var retry = ConnectionFault.Retry.backoff
+            let via = adapter.relay.map { "\($0): " } ?? ""
             do {
-                try await connectOnce(endpoint: endpoint)
+                if let close = try await connectOnce(endpoint: endpoint) {
+                    let fault = adapter.closeFault(code: Int(close.code), reason: close.reason)
+                    (outcome, retry) = (fault.reason, fault.retry)
+                    if retry != .backoff { await queue.send(.status(.rejected, detail: outcome, time: Self.now())) }
+                }
             } catch let end as ConnectionEnd {
                 switch end {
-                case .stale(let silence):
-                    outcome = "no data for \(silence)"
+                case .stale(let silence, let subscribed):
+                    outcome = "\(via)\(subscribed ? "subscribed" : "connected"), no live data for \(Self.seconds(silence))"
                     await queue.send(.status(.stale, detail: outcome, time: Self.now()))
                 case .unacknowledged:
-                    outcome = "subscription not acknowledged within \(configuration.ackTimeout)"
+                    outcome = "\(via)subscription not acknowledged within \(configuration.ackTimeout)"
                     await queue.send(.status(.subscribeTimeout, detail: outcome, time: Self.now()))
                 case .rejected(let reason): outcome = "subscription rejected: \(reason)"
                 case .reconnectRequested(let reason): outcome = "reconnect requested: \(reason)"
+                case .fault(let fault): (outcome, retry) = (fault.reason, fault.retry)
                 case .closedByVenue: outcome = "closed by venue"
                 }
             } catch is CancellationError {
@@ -149,17 +173,24 @@ public final class ConnectionSupervisor: Service, Sendable {
             } catch let error as ConnectionPreparationError {
                 outcome = "connection failed: \(error)"
                 retryAfter = error.retryAfter
+            } catch let error as WebSocketClientError where error == .webSocketUpgradeFailed {
+                // swift-websocket does not say why: ask the server again over plain HTTP for status and headers.
+                let refusal = await UpgradeProbe.refusal(of: endpoint)
+                outcome = "\(via)the WebSocket upgrade was refused: \(refusal?.description ?? "no HTTP answer to a second request")"
+                retryAfter = refusal?.retryAfter
+                await queue.send(.status(.upgradeRefused, detail: outcome, time: Self.now()))
             } catch {
                 outcome = "connection failed: \(error)"
             }
-            // A connection that delivered data resets the backoff and, having ended, opens a gap.
-            let delivered = counters.withLock { $0.ticks } > ticksBefore
+            // A connection that delivered live data resets the backoff and, having ended, opens a gap; history
+            // (a snapshot) alone does not, so a relay that only replays its past keeps backing off.
+            let delivered = liveTicks > liveBefore
             await queue.send(.status(.disconnected, detail: outcome, time: Self.now()))
             if delivered, !inGap.withLock({ gap in defer { gap = true }; return gap }) {
                 await queue.send(.status(.gapStart, detail: outcome, time: Self.now()))
             }
             if Task.isCancelled || Task.isShuttingDownGracefully { break }
-            if delivered { backoff.reset() }
+            if delivered, retry == .backoff { backoff.reset() }
             failuresWithoutData = delivered ? 0 : failuresWithoutData + 1
             if var fallback = adapter.pollingFallback, failuresWithoutData >= fallback.afterFailures {
                 fallback.duration = configuration.fallbackDuration ?? fallback.duration
@@ -169,14 +200,19 @@ public final class ConnectionSupervisor: Service, Sendable {
                 continue
             }
             // A venue that rate-limits says how long to stay away; reconnecting sooner risks a ban (Binance's 418).
-            let delay = max(backoff.next(), retryAfter ?? .zero)
+            let delay: Duration = switch retry {
+            case .backoff: max(backoff.next(), retryAfter ?? .zero)
+            case .onceWithin(let limit): .nanoseconds(Int64.random(in: 0...max(0, Self.nanoseconds(limit))))
+            case .fixConfiguration: max(configuration.fixConfigurationDelay, retryAfter ?? .zero)
+            }
             logger.warning("disconnected; reconnecting", metadata: ["reason": "\(outcome)", "delay": "\(delay)"])
             try? await Task.sleep(for: delay)
         }
     }
 
-    /// One connection's life; throws why it ended (returns when the venue closed it cleanly).
-    private func connectOnce(endpoint configured: String) async throws {
+    /// One connection's life; throws why it ended, or returns the venue's close frame (code and reason) when
+    /// the venue closed it.
+    private func connectOnce(endpoint configured: String) async throws -> (code: UInt16, reason: String?)? {
         let adapter = self.adapter
         let configuration = self.configuration
         let plan = try await adapter.prepareConnection(endpoint: configured)
@@ -189,16 +225,20 @@ public final class ConnectionSupervisor: Service, Sendable {
         let tls: TLSConfiguration? = endpoint.hasPrefix("wss") ? .makeClientConfiguration() : nil
         let queue = self.queue
 
-        try await WebSocketClient.connect(
+        let close = try await WebSocketClient.connect(
             url: endpoint, configuration: clientConfiguration, tlsConfiguration: tls, logger: logger
         ) { inbound, outbound, _ in
             self.counters.withLock { $0.connections += 1 }
+            self.session.withLock { $0.newConnection() }
             await queue.send(.connected)
             // Never the full URL: KuCoin's carries a token.
-            await queue.send(.status(.connected, detail: Self.withoutQuery(endpoint), time: Self.now()))
+            await queue.send(.status(.connected, detail: (adapter.relay.map { "\($0) " } ?? "") + Self.withoutQuery(endpoint), time: Self.now()))
+            for frame in adapter.handshakeFrames() { try await outbound.write(Self.outboundFrame(frame)) }
             if !adapter.subscribesAfterWelcome { try await self.subscribe(outbound) }
             let connectedAt = ContinuousClock.now
-            liveness.withLock { $0.lastData = connectedAt }
+            // A venue that never acknowledges (RTDS) counts as subscribed once asked: its silence is then
+            // "subscribed, no live data", judged by the data timeout alone.
+            liveness.withLock { $0.lastData = connectedAt; $0.acknowledged = !adapter.acknowledgesSubscriptions }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // Keepalive the venue's way.
                 if case .clientFrame(let frame, let interval) = heartbeat.keepalive {
@@ -215,7 +255,7 @@ public final class ConnectionSupervisor: Service, Sendable {
                         try await Task.sleep(for: .milliseconds(250))
                         let state = liveness.withLock { $0 }
                         let now = ContinuousClock.now
-                        if now - state.lastData > dataTimeout { throw ConnectionEnd.stale(now - state.lastData) }
+                        if now - state.lastData > dataTimeout { throw ConnectionEnd.stale(now - state.lastData, subscribed: state.acknowledged) }
                         if !state.acknowledged, now - connectedAt > configuration.ackTimeout { throw ConnectionEnd.unacknowledged }
                         if let lifetime = heartbeat.plannedReconnect, now - connectedAt > lifetime {
                             throw ConnectionEnd.reconnectRequested("planned reconnect after \(lifetime)")
@@ -231,12 +271,14 @@ public final class ConnectionSupervisor: Service, Sendable {
                         }
                         try await self.handle(frame, outbound: outbound, liveness: liveness)
                     }
-                    throw ConnectionEnd.closedByVenue
+                    // The venue closed: returning lets the library hand back its close frame.
                 }
                 defer { group.cancelAll() }
                 try await group.next()
             }
         }
+        guard let close else { throw ConnectionEnd.closedByVenue }
+        return (UInt16(webSocketErrorCode: close.closeCode), close.reason)
     }
 
     private func subscribe(_ outbound: WebSocketOutboundWriter) async throws {
@@ -249,26 +291,39 @@ public final class ConnectionSupervisor: Service, Sendable {
         frame.opcode == .text ? .text(String(decoding: frame.bytes, as: UTF8.self)) : .binary(ByteBuffer(bytes: frame.bytes))
     }
 
-    static func withoutQuery(_ url: String) -> String {
+    public static func withoutQuery(_ url: String) -> String {
         url.firstIndex(of: "?").map { String(url[..<$0]) } ?? url
     }
 
     private func handle(_ frame: WebSocketFrame, outbound: WebSocketOutboundWriter, liveness: LivenessBox) async throws {
         let receiveTime = Self.now()
         countFrame()
-        let events: [VenueEvent]
-        do {
-            events = try adapter.decode(frame, receiveTime: receiveTime)
-        } catch {
+        var events: [VenueEvent] = []
+        let decoded = session.withLock { session -> VenueDecodeError? in
+            do throws(VenueDecodeError) {
+                try adapter.decode(frame, receiveTime: receiveTime, session: &session, into: &events)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let error = decoded {
             await deadLetter(frame, error, receiveTime: receiveTime)
             return
         }
-        var ticks = 0
+        var ticks = 0, history = 0
         for event in events {
             switch event {
             case .tick(let tick):
                 ticks += 1
                 lastTick.withLock { $0[tick.instrument] = .now }
+            case .history:
+                history += 1
+            case .status(let event, let detail):
+                await queue.send(.status(event, detail: detail, time: receiveTime))
+            case .fault(let fault):
+                await queue.send(.status(.rejected, detail: fault.reason, time: receiveTime))
+                throw ConnectionEnd.fault(fault)
             case .subscribed(let detail):
                 liveness.withLock { $0.acknowledged = true }
                 await queue.send(.status(.subscribed, detail: detail, time: receiveTime))
@@ -285,6 +340,11 @@ public final class ConnectionSupervisor: Service, Sendable {
             case .pong, .heartbeat:
                 break
             }
+        }
+        if history > 0 {
+            counters.withLock { $0.ticks += history; $0.historyTicks += history }
+            metrics.ticks.increment(by: history)
+            if ticks == 0 { await queue.send(.events(events, receiveTime: receiveTime)) }
         }
         if ticks > 0 {
             let first = liveness.withLock { state -> Bool in
@@ -401,6 +461,16 @@ public final class ConnectionSupervisor: Service, Sendable {
     }
 
     static func now() -> Int64 { WallClock.microseconds() }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+
+    /// `45 s`, `2.5 s`: how long a silence lasted, for status details.
+    static func seconds(_ duration: Duration) -> String {
+        let tenths = nanoseconds(duration) / 100_000_000
+        return tenths % 10 == 0 ? "\(tenths / 10) s" : "\(tenths / 10).\(tenths % 10) s"
+    }
 }
 
 /// The supervisor's Prometheus-named metrics, labelled by source (and instrument).

@@ -2,13 +2,18 @@ import Foundation
 import TickbusMarket
 
 /// `producer normalize`: raw frames, one per line (`b64:` + base64 for binary frames), to tick JSON lines.
-/// Bad frames are reported, never fatal. Sequence numbers count ticks from 1; connection is 0.
+/// Bad frames are reported, never fatal. Sequence numbers count ticks from 1; connection is 0. The adapter's
+/// session lives as long as the input, as live: a snapshot entry already seen is not output twice, frames of
+/// another source's series are counted (``foreignFrames``) and left out.
 public struct FrameNormalizer {
     public let adapter: any VenueAdapter
     public let producer: String
     public private(set) var sequence: UInt64 = 0
     public private(set) var badFrames = 0
     private var events: [VenueEvent] = []
+    private var session = AdapterSession()
+    /// Frames dropped because they carried another source's series.
+    public var foreignFrames: Int { session.foreignFrames }
 
     public init(adapter: any VenueAdapter, producer: String = "normalize") {
         self.adapter = adapter
@@ -26,9 +31,13 @@ public struct FrameNormalizer {
         }
         events.removeAll(keepingCapacity: true)
         do {
-            try adapter.decode(frame, receiveTime: receiveTime, into: &events)
+            try adapter.decode(frame, receiveTime: receiveTime, session: &session, into: &events)
             for event in events {
-                guard case .tick(var tick) = event else { continue }
+                let found: Tick? = switch event {
+                case .tick(let tick), .history(let tick): tick
+                default: nil
+                }
+                guard var tick = found else { continue }
                 sequence += 1
                 tick.sequence = sequence
                 tick.producer = producer

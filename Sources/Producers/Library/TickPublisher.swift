@@ -31,10 +31,15 @@ public struct TickPublisher {
         connection += 1
     }
 
-    /// Queues the ticks of these events (other events are the supervisor's business).
+    /// Queues the ticks of these events, live and replayed history alike (other events are the supervisor's
+    /// business).
     public mutating func add(_ events: [VenueEvent]) {
         for event in events {
-            guard case .tick(var tick) = event else { continue }
+            let found: Tick? = switch event {
+            case .tick(let tick), .history(let tick): tick
+            default: nil
+            }
+            guard var tick = found else { continue }
             sequence += 1
             tick.sequence = sequence
             tick.connection = connection
@@ -132,4 +137,13 @@ public enum ConnectionEvent: String, Sendable, Hashable {
     case fallbackStarted = "fallback_started"
     /// … until this, when the WebSocket is tried again.
     case fallbackEnded = "fallback_ended"
+    /// The relay accepted our credentials (PolyBolt `authed`).
+    case authenticated
+    /// The relay reported frames we never got (PolyBolt `dropped`, a `seq` jump); the detail has the count.
+    case gap
+    /// Frames of another series than this source's were counted and dropped (a provider pin the server
+    /// ignored); reported once per connection.
+    case wrongSource = "wrong_source"
+    /// The server refused the WebSocket upgrade; the detail has the HTTP status and what it likely means.
+    case upgradeRefused = "upgrade_refused"
 }

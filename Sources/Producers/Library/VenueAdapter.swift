@@ -34,8 +34,94 @@ public enum VenueEvent: Sendable, Hashable {
     case heartbeat
     /// The venue announced it will close the connection (maintenance, planned shutdown): reconnect now.
     case reconnectRequested(String)
-    /// The venue greeted the connection; adapters with ``VenueAdapter/subscribesAfterWelcome`` subscribe now.
+    /// The venue greeted the connection (or accepted its credentials); adapters with
+    /// ``VenueAdapter/subscribesAfterWelcome`` subscribe now.
     case welcome
+    /// An observation from a snapshot of the past (PolyBolt's subscription snapshot, RTDS's connect-time
+    /// history): published like a tick, but not live data, so it feeds neither the data watchdog nor the
+    /// backoff reset. Adapters emit it only for observations this producer has not sent yet (``AdapterSession``).
+    case history(Tick)
+    /// Something `events.status` must record without ending the connection (authenticated, a `gap` with its
+    /// count, frames of a foreign source dropped).
+    case status(ConnectionEvent, String)
+    /// The venue refused us in a way that ends the connection, and how to come back (error acks, close codes).
+    case fault(ConnectionFault)
+}
+
+/// Why a connection ended and how to come back: the usual backoff, one delayed reconnect (a draining server),
+/// or a long wait because retrying cannot help until someone fixes the credentials or the request.
+public struct ConnectionFault: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Retry: Sendable, Hashable {
+        /// The capped exponential backoff with jitter, growing while no live data arrives.
+        case backoff
+        /// One reconnect after a uniform random delay in `0...upTo`, the backoff not grown (PolyBolt 4003).
+        case onceWithin(Duration)
+        /// Credentials or request are wrong (PolyBolt 4001, `auth_invalid`, 4008): reconnect only after the
+        /// backoff's cap, so a bad setting never becomes a hot loop; the status says what to fix.
+        case fixConfiguration
+    }
+
+    public var reason: String
+    public var retry: Retry
+
+    public init(_ reason: String, retry: Retry) {
+        self.reason = reason
+        self.retry = retry
+    }
+
+    public var description: String { reason }
+}
+
+/// What an adapter remembers between frames, kept by the supervisor (or `producer normalize`) and passed to
+/// every decode, so adapters stay pure: per-connection state (the last envelope `seq` of each channel, what
+/// was reported) reset by ``newConnection()``, and per-producer state (the observations already sent) kept
+/// across reconnects.
+public struct AdapterSession: Sendable {
+    /// The last `seq` seen per channel on this connection.
+    public var sequences: [String: Int64] = [:]
+    /// Foreign series already reported on this connection (reported once, counted always).
+    public var reported: Set<String> = []
+    /// Frames dropped because they carried another source's data, over the producer's life.
+    public var foreignFrames = 0
+    /// Observations this producer sent (instrument and venue time), across connections.
+    public var sent = ObservationLedger()
+
+    public init() {}
+
+    public mutating func newConnection() {
+        sequences = [:]
+        reported = []
+    }
+
+    /// `true` once per connection for `key`: the caller reports, later calls only count.
+    public mutating func firstReport(_ key: String) -> Bool { reported.insert(key).inserted }
+}
+
+/// The observations (instrument, venue time) a producer has sent, so a replayed snapshot after a reconnect
+/// neither loses nor duplicates one. Bounded: the newest ``capacity`` per instrument are remembered (an hour
+/// and more at one report a second; snapshots cover about two minutes).
+public struct ObservationLedger: Sendable {
+    public static let capacity = 4096
+    private var times: [Instrument: (set: Set<Int64>, order: [Int64], head: Int)] = [:]
+
+    public init() {}
+
+    /// Records the observation; `false` when it was recorded before.
+    public mutating func insert(_ instrument: Instrument, venueTime: Int64) -> Bool {
+        var entry = times[instrument] ?? (Set(), [], 0)
+        guard entry.set.insert(venueTime).inserted else { return false }
+        if entry.order.count < Self.capacity {
+            entry.order.append(venueTime)
+        } else {
+            entry.set.remove(entry.order[entry.head])
+            entry.order[entry.head] = venueTime
+            entry.head = (entry.head + 1) % Self.capacity
+        }
+        times[instrument] = entry
+        return true
+    }
+
+    public func contains(_ instrument: Instrument, venueTime: Int64) -> Bool { times[instrument]?.set.contains(venueTime) ?? false }
 }
 
 /// Where and how one connection is made, decided just before connecting.
@@ -171,6 +257,21 @@ public protocol VenueAdapter: Sendable {
     var pollingFallback: PollingFallback? { get }
     /// Decodes one polled REST answer. Default: no polling, always throws.
     func decodePoll(_ body: [UInt8], receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent]
+    /// Decodes with the session's state in and out (envelope sequences, observations already sent). Default:
+    /// the stateless decode; adapters of relays with snapshots and sequence numbers implement it.
+    func decode(_ frame: WebSocketFrame, receiveTime: Int64, session: inout AdapterSession,
+                into events: inout [VenueEvent]) throws(VenueDecodeError)
+    /// Frames sent right after connecting, before subscribing (PolyBolt's `auth`); an adapter that has them
+    /// subscribes on ``VenueEvent/welcome``. Default: none.
+    func handshakeFrames() -> [WebSocketFrame]
+    /// What a close frame from the venue means (its code and reason). Default: an ordinary disconnect,
+    /// reconnected with backoff.
+    func closeFault(code: Int, reason: String?) -> ConnectionFault
+    /// What the connection's status events call the path its data takes (`polybolt`, `rtds`), if not the
+    /// venue's own socket. Default: none.
+    var relay: String? { get }
+    /// Whether the venue acknowledges a subscription (RTDS does not: data simply starts). Default: true.
+    var acknowledgesSubscriptions: Bool { get }
 }
 
 extension VenueAdapter {
@@ -191,6 +292,21 @@ extension VenueAdapter {
     public func decode(_ frame: WebSocketFrame, receiveTime: Int64, into events: inout [VenueEvent]) throws(VenueDecodeError) {
         events.append(contentsOf: try decode(frame, receiveTime: receiveTime))
     }
+
+    public func decode(_ frame: WebSocketFrame, receiveTime: Int64, session: inout AdapterSession,
+                       into events: inout [VenueEvent]) throws(VenueDecodeError) {
+        try decode(frame, receiveTime: receiveTime, into: &events)
+    }
+
+    public func handshakeFrames() -> [WebSocketFrame] { [] }
+
+    public func closeFault(code: Int, reason: String?) -> ConnectionFault {
+        ConnectionFault("closed by venue (code \(code)\(reason.map { $0.isEmpty ? "" : ": \($0)" } ?? ""))", retry: .backoff)
+    }
+
+    public var relay: String? { nil }
+
+    public var acknowledgesSubscriptions: Bool { true }
 }
 
 extension VenueAdapter {

@@ -1,19 +1,36 @@
-/// A data source Tickbus collects from: ten spot venues and the Chainlink reference price (ARCHITECTURE §2),
-/// and a twelfth beyond the design card, `binance_rtds`: Binance BTC/USDT as Polymarket's real-time data
-/// socket relays it (RTDS topic `crypto_prices`, the reference of the hourly BTC Up/Down markets).
+/// A data source Tickbus collects from (docs/topics.md#sources): ten spot venues; the oracle series Polymarket
+/// relays — `chainlink_twap` (Chainlink's 60 s TWAP, what the Up/Down markets resolve on since 2026-08-07),
+/// `chainlink` (Chainlink spot), `pyth` (Pyth spot, PolyBolt only) — and `binance_rtds`, Binance BTC/USDT as
+/// the deprecated RTDS socket relays it.
 public enum SourceID: String, Sendable, Hashable, CaseIterable, Comparable, CustomStringConvertible {
     // New sources go last, so per-source tables indexed by `index` keep their positions.
     case chainlink, binance, coinbase, upbit, okx, bybit, bitget, gate, kucoin, mexc, htx
     case binanceRTDS = "binance_rtds"
+    case chainlinkTWAP = "chainlink_twap"
+    case pyth
 
-    /// Whether the source is a reference value relayed by Polymarket's RTDS (`chainlink`, `binance_rtds`)
-    /// rather than an order-book venue: about one update a second, published 1–2 s after its observation
-    /// time. It decides default lateness and maximum gap (ARCHITECTURE §4) and the health limits.
-    public var isOracle: Bool { self == .chainlink || self == .binanceRTDS }
+    /// Whether the source is a reference value relayed by Polymarket (`chainlink_twap`, `chainlink`, `pyth`,
+    /// `binance_rtds`) rather than an order-book venue: about one update a second, published 1–2 s after its
+    /// observation time. It decides default lateness and maximum gap (docs/aggregator.md) and the health limits.
+    public var isOracle: Bool {
+        switch self {
+        case .chainlink, .binanceRTDS, .chainlinkTWAP, .pyth: true
+        case .binance, .coinbase, .upbit, .okx, .bybit, .bitget, .gate, .kucoin, .mexc, .htx: false
+        }
+    }
+
+    /// Whether health fails OVERALL when the source is silent. The informational sources (`chainlink` spot,
+    /// `pyth`, `binance_rtds`) only warn by default: no market resolves on them today (docs/health.md).
+    public var isRequiredByDefault: Bool {
+        switch self {
+        case .chainlink, .pyth, .binanceRTDS: false
+        case .chainlinkTWAP, .binance, .coinbase, .upbit, .okx, .bybit, .bitget, .gate, .kucoin, .mexc, .htx: true
+        }
+    }
 
     public var description: String { rawValue }
 
-    /// Position in `allCases` (0..<12), for per-source tables on hot paths.
+    /// Position in `allCases` (0..<14), for per-source tables on hot paths.
     @inlinable
     public var index: Int {
         switch self {
@@ -29,6 +46,8 @@ public enum SourceID: String, Sendable, Hashable, CaseIterable, Comparable, Cust
         case .mexc: 9
         case .htx: 10
         case .binanceRTDS: 11
+        case .chainlinkTWAP: 12
+        case .pyth: 13
         }
     }
 
@@ -41,7 +60,7 @@ extension SourceID {
     /// the others FX legs.
     public var defaultInstruments: [Instrument] {
         let names: [String] = switch self {
-        case .chainlink: ["BTC-USD"]
+        case .chainlink, .chainlinkTWAP, .pyth: ["BTC-USD"]
         case .coinbase: ["BTC-USD", "USDT-USD"]
         case .upbit: ["BTC-KRW", "USDT-KRW"]
         default: ["BTC-USDT"]

@@ -10,6 +10,7 @@ public enum SinkSchema {
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "tables", sql: tables),
         Migration(version: 2, name: "dashboard views and functions", sql: dashboards),
+        Migration(version: 3, name: "exact oracle decimals and chainlink_twap views", sql: exactDecimalsAndTWAPViews),
     ]
 
     public static var latestVersion: Int { migrations.last?.version ?? 0 }
@@ -201,5 +202,26 @@ public enum SinkSchema {
           AND second >= p_from AND second < p_to
         ORDER BY second
     $$;
+    """
+
+    // Until version 3 the RTDS relays stored `full_accuracy_value` as sent, an E18 fixed-point integer
+    // (`65000500000000000000000` for 65000.5); `exact` is the decimal itself now (docs/topics.md#exact). A
+    // multiplication by 10^-18 is exact in numeric (division would round), trim_scale drops the zeros.
+    // Integers of 16+ digits cannot be a plain price, so a row already converted is never touched again.
+    static let exactDecimalsAndTWAPViews = """
+    UPDATE ticks SET exact = trim_scale(exact * 0.000000000000000001)
+    WHERE source IN ('chainlink', 'binance_rtds') AND kind = 'oracle' AND scale(exact) = 0 AND abs(exact) >= 1e15;
+
+    -- The windows of the series the Up/Down markets resolve on since 2026-08-07 (Chainlink's 60 s TWAP).
+    CREATE VIEW chainlink_twap_windows AS
+    SELECT * FROM window_open_vs_current WHERE source = 'chainlink_twap' ORDER BY window_start DESC;
+
+    -- The TWAP window in progress: the market's price to beat against the TWAP now.
+    CREATE VIEW chainlink_twap_current_window AS
+    SELECT DISTINCT ON (instrument) *
+    FROM window_open_vs_current
+    WHERE source = 'chainlink_twap'
+      AND window_start = to_timestamp(floor(extract(epoch FROM now()) / 900) * 900)
+    ORDER BY instrument, as_of DESC;
     """
 }

@@ -13,6 +13,10 @@ struct VenueSimCommand: AsyncParsableCommand {
             Faults at runtime: curl -X POST http://127.0.0.1:PORT/control/<source>/<disconnect|stall|resume|reject|accept|malformed>
             Bad frames of a kind: curl -X POST 'http://127.0.0.1:PORT/control/<source>/malformed?kind=<types|truncated|utf8|oversized|gzip|protobuf>&count=N'
             What was sent: curl http://127.0.0.1:PORT/control/<source>/stats
+            Refuse upgrades (region block): curl -X POST 'http://127.0.0.1:PORT/control/<source>/refuse?status=451' (admit undoes)
+            PolyBolt at ws://127.0.0.1:PORT/polybolt (demo credentials tickbus-demo-key / -secret / -passphrase):
+              curl -X POST 'http://127.0.0.1:PORT/control/polybolt/<silent|resume|ignore-provider|honour-provider>'
+              curl -X POST 'http://127.0.0.1:PORT/control/polybolt/drop?count=N'   curl -X POST '…/polybolt/close?code=4003'
             """)
 
     @Option(help: "Port (env TICKBUS_SIM_PORT).")
@@ -40,11 +44,12 @@ struct VenueSimCommand: AsyncParsableCommand {
 
     static func parseSources(_ text: String?) throws -> [SourceID]? {
         guard let text else { return nil }
-        return try text.split(separator: ",").map {
-            guard let source = SourceID(rawValue: String($0)), SimulatedProtocol.supported.contains(source) else {
-                throw ValidationError("unknown or unsimulated source '\($0)' (simulated: \(SimulatedProtocol.supported.map(\.rawValue).joined(separator: ",")))")
+        // pyth exists only on PolyBolt, which /polybolt always serves.
+        return try text.split(separator: ",").compactMap {
+            guard let source = SourceID(rawValue: String($0)), SimulatedProtocol.supported.contains(source) || source == .pyth else {
+                throw ValidationError("unknown or unsimulated source '\($0)' (simulated: \(SimulatedProtocol.supported.map(\.rawValue).joined(separator: ",")),pyth)")
             }
-            return source
+            return source == .pyth ? nil : source
         }
     }
 

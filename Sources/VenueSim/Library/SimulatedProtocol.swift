@@ -5,7 +5,9 @@ public import TickbusMarket
 /// The wire protocol of one simulated source: how it answers client messages and what its data frames
 /// look like (the same shapes the adapters decode; see venues.md).
 public struct SimulatedProtocol: Sendable {
-    public static let supported: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin, .mexc, .binanceRTDS]
+    /// Sources served at `/<source>` with the source's own (or RTDS's) protocol; `chainlink`,
+    /// `chainlink_twap` and `pyth` over PolyBolt are served at `/polybolt` (``PolyBoltSimulator``).
+    public static let supported: [SourceID] = [.binance, .coinbase, .okx, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin, .mexc, .binanceRTDS, .chainlinkTWAP]
 
     /// How the source frames what it sends.
     enum Framing {
@@ -68,7 +70,7 @@ public struct SimulatedProtocol: Sendable {
             guard text.contains("\"subscribe\"") else { return .none }
             if rejecting { return .rejectAndClose(#"{"type":"error","message":"Failed to subscribe","reason":"rejected by venue-sim"}"#) }
             return .reply([#"{"type":"subscriptions","channels":[{"name":"ticker","product_ids":["BTC-USD","USDT-USD"]},{"name":"heartbeat","product_ids":["BTC-USD","USDT-USD"]}]}"#], subscribes: true)
-        case .chainlink, .binanceRTDS:
+        case .chainlink, .binanceRTDS, .chainlinkTWAP:
             if text == "PING" { return .reply(["PONG"], subscribes: false) }
             guard text.contains("\"subscribe\"") else { return .none }
             // RTDS sends no acknowledgement: data simply starts.
@@ -108,6 +110,8 @@ public struct SimulatedProtocol: Sendable {
             guard text.contains(#""type":"subscribe""#) else { return .none }
             if rejecting { return .rejectAndClose(#"{"id":"\#(id)","type":"error","code":404,"data":"topic rejected by venue-sim"}"#) }
             return .reply([#"{"id":"\#(id)","type":"ack"}"#], subscribes: true)
+        case .pyth:
+            return .none  // PolyBolt only: ``PolyBoltSimulator``
         case .gate:
             guard text.contains("\"subscribe\"") else { return .none }
             let channel = text.contains("spot.trades") ? "spot.trades" : "spot.book_ticker"
@@ -141,7 +145,15 @@ public struct SimulatedProtocol: Sendable {
             return (#"{"type":"ticker","sequence":\#(index),"product_id":"BTC-USD","price":"\#(last)","best_bid":"\#(bid)","best_bid_size":"0.5","best_ask":"\#(ask)","best_ask_size":"0.25","side":"buy","time":"\#(time)","trade_id":\#(index),"last_size":"0.01"}"#, bid)
         case .chainlink:
             let value = last + "1234"
-            return (#"{"topic":"crypto_prices_chainlink","type":"update","timestamp":\#(millis + 1200),"connection_id":"sim","payload":{"symbol":"btc/usd","timestamp":\#(millis / 1000 * 1000),"value":\#(value),"full_accuracy_value":"\#(value.replacingOccurrences(of: ".", with: ""))00000000000000"}}"#, value)
+            return (#"{"topic":"crypto_prices_chainlink","type":"update","timestamp":\#(millis + 1200),"connection_id":"sim","payload":{"symbol":"btc/usd","timestamp":\#(millis / 1000 * 1000),"value":\#(value),"full_accuracy_value":"\#(Self.e18(value))"}}"#, value)
+        case .chainlinkTWAP:
+            // RTDS's 60 s TWAP topic: the documented shape with `window_s`, observed at any millisecond.
+            let value = Self.jsonFloat(last + "5")
+            return (#"{"topic":"crypto_prices_twap_sixty","type":"update","timestamp":\#(millis + 1100),"payload":{"symbol":"btc/usd","value":\#(value),"full_accuracy_value":"\#(Self.e18(value))","timestamp":\#(millis),"window_s":60}}"#, value)
+        case .pyth:
+            // Served by ``PolyBoltSimulator``; the shape of its live frame, for the malformed-frame kinds.
+            let value = Self.jsonFloat(last + "4321")
+            return (#"{"v":1,"channel":"price.crypto","seq":1,"ts":\#(millis + 900),"payload":{"symbol":"btcusd","value":\#(value),"full_accuracy_value":"\#(last)4321","timestamp":\#(millis),"source":"pyth"}}"#, value)
         case .binanceRTDS:
             // The relayed Binance price is a JSON float (no trailing zeros, no exact value), observed at any
             // millisecond and published about a second later.
@@ -209,8 +221,19 @@ public struct SimulatedProtocol: Sendable {
         case .kucoin: #"{"type":"message","topic":"/market/match:BTC-USDT","data":{"symbol":"BTC-USDT","price":"1","time":"soon"}}"#
         case .mexc: Data(MEXCAdapter.bookTickerPush(symbol: "BTCUSDT", bid: "x", bidQuantity: "1", ask: "1", askQuantity: "1", sendTime: 1)).base64EncodedString()
         case .chainlink: #"{"payload":{"symbol":"btc/usd","timestamp":"soon","value":true}}"#
+        case .chainlinkTWAP: #"{"topic":"crypto_prices_twap_sixty","payload":{"symbol":"btc/usd","timestamp":"soon","value":true}}"#
+        case .pyth: #"{"v":1,"channel":"price.crypto","seq":1,"payload":{"symbol":"btcusd","timestamp":"soon","value":true,"source":"pyth"}}"#
         case .binanceRTDS: #"{"topic":"crypto_prices","payload":{"symbol":"btcusdt","timestamp":"soon","value":true}}"#
         }
+    }
+
+    /// A decimal as the E18 fixed-point integer RTDS sends: `65001.661234` → `65001661234000000000000`.
+    static func e18(_ decimal: String) -> String {
+        let parts = decimal.split(separator: ".", maxSplits: 1)
+        let fraction = parts.count > 1 ? String(parts[1]) : ""
+        var digits = String(parts[0]) + fraction + String(repeating: "0", count: 18 - fraction.count)
+        while digits.count > 1, digits.first == "0" { digits.removeFirst() }
+        return digits
     }
 
     static func dollars(_ cents: Int64) -> String {

@@ -38,6 +38,8 @@ public final class VenueSimulator: Sendable {
         /// Keep the price of every data frame sent (tests compare them with the ticks); off, only counts are
         /// kept and memory stays flat however long the simulator runs. Default: true.
         public var recordsSentPrices = true
+        /// The Polymarket CLOB credentials `/polybolt` accepts. Default: the demo's (docs/relays.md#venue-sim).
+        public var polyboltCredentials = PolyBoltSimulator.demoCredentials
 
         public init() {}
     }
@@ -46,6 +48,10 @@ public final class VenueSimulator: Sendable {
         case disconnect, stall, resume, reject, accept, malformed
         /// `?seconds=N&count=K`: the next K REST requests (KuCoin's token, MEXC's polls) get 429, Retry-After N.
         case ratelimit
+        /// `?status=451[&retry_after=N]`: every WebSocket upgrade is refused with that HTTP status (a region
+        /// block, a rate limit), until `admit`.
+        case refuse
+        case admit
     }
 
     struct SourceState: Sendable {
@@ -68,11 +74,16 @@ public final class VenueSimulator: Sendable {
         var retryAfterSeconds = 0
         /// When each REST request arrived, refused or not.
         var restRequests: [ContinuousClock.Instant] = []
+        /// The HTTP status every WebSocket upgrade is refused with (a region block: 451), and its Retry-After.
+        var refusedUpgrade: Int?
+        var refusedRetryAfter: Int?
+        var refusedUpgrades = 0
     }
 
     public let configuration: Configuration
     let states: Mutex<[SourceID: SourceState]>
     let walk = Mutex(PriceWalk(seed: 42))
+    let polybolt: PolyBoltSimulator
     private let boundPort = BoundPort()
     private let logger: Logger
 
@@ -84,7 +95,18 @@ public final class VenueSimulator: Sendable {
             states[source] = SourceState(rejecting: configuration.rejectSubscriptions.contains(source))
         }
         self.states = Mutex(states)
+        polybolt = PolyBoltSimulator(credentials: configuration.polyboltCredentials, rate: configuration.rate)
     }
+
+    /// PolyBolt's faults (``PolyBoltSimulator``): `silent`, `resume`, `drop`, `close`, `ignore-provider`,
+    /// `honour-provider`; false when unknown.
+    @discardableResult
+    public func injectPolyBolt(_ fault: String, parameters: [String: String] = [:]) -> Bool {
+        polybolt.control(fault, parameters: parameters)
+    }
+
+    /// The PolyBolt endpoint of this simulator.
+    public func polyboltEndpoint(port: Int) -> String { "ws://127.0.0.1:\(port)/polybolt" }
 
     /// The listening port, once the server runs.
     public func port() async -> Int { await boundPort.value() }
@@ -105,6 +127,8 @@ public final class VenueSimulator: Sendable {
             case .accept: state.rejecting = false
             case .malformed: state.pendingMalformed.append(.types)
             case .ratelimit: state.rateLimited += 1; state.retryAfterSeconds = max(state.retryAfterSeconds, 5)
+            case .refuse: state.refusedUpgrade = state.refusedUpgrade ?? 451
+            case .admit: state.refusedUpgrade = nil; state.refusedRetryAfter = nil
             }
             states[source] = state
         }
@@ -169,6 +193,8 @@ public final class VenueSimulator: Sendable {
     public func sentPrices(_ source: SourceID) -> [String] { states.withLock { $0[source]?.sentPrices ?? [] } }
     public func malformedSent(_ source: SourceID) -> Int { statistics(source)?.malformedTotal ?? 0 }
     public func connections(_ source: SourceID) -> Int { states.withLock { $0[source]?.connections ?? 0 } }
+    /// WebSocket upgrades refused so far (the `refuse` fault).
+    public func refusedUpgrades(_ source: SourceID) -> Int { states.withLock { $0[source]?.refusedUpgrades ?? 0 } }
     /// REST requests served (MEXC's fallback).
     public func restPolls(_ source: SourceID) -> Int { states.withLock { $0[source]?.restPolls ?? 0 } }
     /// KuCoin tokens handed out so far.
@@ -202,8 +228,18 @@ public final class VenueSimulator: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         router.post("/control/:source/:fault") { request, context -> HTTPResponse.Status in
+            if context.parameters.get("source") == "polybolt" {
+                let parameters = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { first, _ in first })
+                return self.polybolt.control(context.parameters.get("fault") ?? "", parameters: parameters) ? .ok : .badRequest
+            }
             guard let source = context.parameters.get("source").flatMap(SourceID.init(rawValue:)),
                   let fault = context.parameters.get("fault").flatMap(Fault.init(rawValue:)) else { return .badRequest }
+            if fault == .refuse {
+                guard let status = Int(String(request.uri.queryParameters["status"] ?? "451")), (400...599).contains(status) else { return .badRequest }
+                let retryAfter = request.uri.queryParameters["retry_after"].flatMap { Int(String($0)) }
+                self.states.withLock { $0[source]?.refusedUpgrade = status; $0[source]?.refusedRetryAfter = retryAfter }
+                return .ok
+            }
             if fault == .ratelimit {
                 guard let seconds = Int(String(request.uri.queryParameters["seconds"] ?? "5")), (0...3600).contains(seconds),
                       let count = Int(String(request.uri.queryParameters["count"] ?? "1")), count > 0 else { return .badRequest }
@@ -220,10 +256,26 @@ public final class VenueSimulator: Sendable {
             return .ok
         }
         router.get("/control/:source/stats") { _, context -> Response in
+            if context.parameters.get("source") == "polybolt", let body = try? JSONEncoder().encode(self.polybolt.stats) {
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            }
             guard let source = context.parameters.get("source").flatMap(SourceID.init(rawValue:)),
                   let statistics = self.statistics(source),
                   let body = try? JSONEncoder().encode(statistics) else { return Response(status: .notFound) }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        // A refused upgrade ends here as plain HTTP: the status a region block or rate limit answers with.
+        router.get("/:source") { _, context -> Response in
+            guard let source = context.parameters.get("source").flatMap(SourceID.init(rawValue:)),
+                  let (status, retryAfter) = self.states.withLock({ states -> (Int, Int?)? in
+                      guard let status = states[source]?.refusedUpgrade else { return nil }
+                      states[source]?.refusedUpgrades += 1
+                      return (status, states[source]?.refusedRetryAfter)
+                  }) else { return Response(status: .notFound) }
+            var headers: HTTPFields = [.contentType: "text/plain"]
+            if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+            return Response(status: .init(code: status), headers: headers,
+                            body: .init(byteBuffer: ByteBuffer(string: "refused by venue-sim\n")))
         }
         let app = Application(
             router: router,
@@ -236,6 +288,12 @@ public final class VenueSimulator: Sendable {
                     return (parts[0], parts.count > 1 ? parts[1] : "")
                 }, uniquingKeysWith: { first, _ in first })
                 let name = path.split(separator: "/").first.map(String.init) ?? ""
+                if let source = SourceID(rawValue: name), self.states.withLock({ $0[source]?.refusedUpgrade != nil }) {
+                    return .dontUpgrade  // answered by the router with the refusal's status
+                }
+                if name == "polybolt" {
+                    return .upgrade([:]) { inbound, outbound, _ in try await self.polybolt.serve(inbound: inbound, outbound: outbound) { self.walk.withLock { $0.next() } } }
+                }
                 // KuCoin: only with a token from bullet-public, each used once (a reconnect must fetch a new one).
                 if name == SourceID.kucoin.rawValue {
                     let valid = self.states.withLock { states -> Bool in

@@ -10,6 +10,9 @@ public struct BinanceRTDSAdapter: VenueAdapter {
     public let defaultEndpoint = RTDSMessages.endpoint
     /// Text `PING` every 5 s, as for every RTDS topic.
     public let heartbeat = RTDSMessages.heartbeat
+    public let relay: String? = "rtds"
+    /// RTDS sends no subscription acknowledgement: data simply starts.
+    public let acknowledgesSubscriptions = false
     let messages: RTDSMessages
     public var instruments: [Instrument] { messages.symbols.instruments }
 
@@ -28,5 +31,10 @@ public struct BinanceRTDSAdapter: VenueAdapter {
 
     public func decode(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent] {
         try messages.decode(frame, receiveTime: receiveTime, for: self)
+    }
+
+    public func decode(_ frame: WebSocketFrame, receiveTime: Int64, session: inout AdapterSession,
+                       into events: inout [VenueEvent]) throws(VenueDecodeError) {
+        try messages.decode(frame, receiveTime: receiveTime, session: &session, into: &events, for: self)
     }
 }

@@ -1,32 +1,30 @@
 public import TickbusMarket
 
-/// Chainlink BTC/USD through Polymarket's real-time data socket (topic `crypto_prices_chainlink`): one
-/// oracle tick per observation, `payload.timestamp` (observation time, ms) as venue time, `value` as the
-/// price and `full_accuracy_value` (18-decimal fixed point) as `exact`. Message shapes, keepalive and the
-/// connect-time snapshot are those of every RTDS price topic (``RTDSMessages``).
-public struct ChainlinkAdapter: VenueAdapter {
+/// Chainlink **spot** BTC/USD (docs/relays.md), the series the Up/Down markets resolved on until 2026-08-07;
+/// informational since. Over RTDS: topic `crypto_prices_chainlink`, symbol `btc/usd`, `full_accuracy_value`
+/// an E18 integer. Over PolyBolt: channel `price.crypto` pinned to `"provider":"chainlink"`, and only frames
+/// whose payload names `source: "chainlink"` are kept (the channel may serve Pyth).
+public struct ChainlinkAdapter: PolymarketRelayedAdapter {
     public let source = SourceID.chainlink
-    public let defaultEndpoint = RTDSMessages.endpoint
-    /// Text `PING` every 5 s; Chainlink prints about once a second.
-    public let heartbeat = RTDSMessages.heartbeat
-    let messages: RTDSMessages
-    public var instruments: [Instrument] { messages.symbols.instruments }
+    let transport: PolymarketTransport
 
+    /// Over RTDS (no credentials).
     public init(instruments: [Instrument]) {
-        // BTC-USD → btc/usd
-        messages = RTDSMessages(topic: "crypto_prices_chainlink", symbols: SymbolTable(instruments) { Self.symbol($0) })
+        let symbols = SymbolTable(instruments) { Self.rtdsSymbol($0) }
+        let subscriptions = instruments.map { instrument in
+            #"{"topic":"crypto_prices_chainlink","type":"*","filters":"{\"symbol\":\"\#(Self.rtdsSymbol(instrument))\"}"}"#
+        }
+        transport = .rtds(RTDSMessages(topic: "crypto_prices_chainlink", symbols: symbols),
+                          subscribe: RTDSMessages.subscribeFrame(subscriptions))
     }
 
-    static func symbol(_ instrument: Instrument) -> String { "\(instrument.base.lowercased())/\(instrument.quote.lowercased())" }
-
-    /// One subscription per symbol: the Chainlink topic filters by a JSON string `{"symbol":"btc/usd"}`.
-    public func subscribeFrames() -> [WebSocketFrame] {
-        [RTDSMessages.subscribeFrame(instruments.map { instrument in
-            #"{"topic":"crypto_prices_chainlink","type":"*","filters":"{\"symbol\":\"\#(Self.symbol(instrument))\"}"}"#
-        })]
+    /// Over PolyBolt with the user's credentials.
+    public init(instruments: [Instrument], credentials: PolymarketCredentials) {
+        transport = .polybolt(PolyBoltMessages(
+            channel: "price.crypto", expectedSource: "chainlink", provider: "chainlink", windowSeconds: nil,
+            symbols: SymbolTable(instruments) { PolyBoltMessages.symbol($0) }, credentials: credentials))
     }
 
-    public func decode(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent] {
-        try messages.decode(frame, receiveTime: receiveTime, for: self)
-    }
+    /// BTC-USD → `btc/usd`.
+    static func rtdsSymbol(_ instrument: Instrument) -> String { "\(instrument.base.lowercased())/\(instrument.quote.lowercased())" }
 }
