@@ -10,8 +10,14 @@ struct AdapterTests {
 
     func instruments(_ names: String...) throws -> [Instrument] { try names.map { try Instrument($0) } }
 
+    /// Live ticks and history (snapshot) ticks alike.
     func ticks(_ events: [VenueEvent]) -> [Tick] {
-        events.compactMap { if case .tick(let tick) = $0 { tick } else { nil } }
+        events.compactMap {
+            switch $0 {
+            case .tick(let tick), .history(let tick): tick
+            default: nil
+            }
+        }
     }
 
     // MARK: Binance
@@ -182,7 +188,7 @@ struct AdapterTests {
         #expect(tick.instrument.description == "BTC-USD")
         #expect(tick.venueSymbol == "btc/usd")
         #expect(tick.last?.text == "65245.09165178642")
-        #expect(tick.exact == "65245091651786417500000")
+        #expect(tick.exact == "65245.0916517864175", "the E18 integer 65245091651786417500000, converted exactly")
         #expect(tick.venueTime == 1_785_150_685_000_000, "observation time, not the send time")
     }
 
@@ -214,12 +220,12 @@ struct AdapterTests {
         #expect(tick.venueSymbol == "btcusdt")
         #expect(tick.last?.text == "67234.5")
         #expect(tick.bid == nil && tick.ask == nil)
-        #expect(tick.exact == nil, "crypto_prices carries no full_accuracy_value in the docs")
+        #expect(tick.exact == "67234.5", "crypto_prices carries no full_accuracy_value in the docs: the value's own digits")
         #expect(tick.venueTime == 1_753_314_064_213_000, "observation time, not the send time")
         #expect(tick.receiveTime == received)
-        // Should the relay add the fixed-point value it sends for Chainlink, it is kept.
-        let withExact = #"{"topic":"crypto_prices","type":"update","timestamp":1753314064237,"payload":{"symbol":"btcusdt","timestamp":1753314064213,"value":67234.5,"full_accuracy_value":"67234500000000000000000"}}"#
-        #expect(ticks(try adapter.decode(.text(withExact), receiveTime: received)).first?.exact == "67234500000000000000000")
+        // Should the relay add the E18 fixed-point value it sends for Chainlink, it is converted exactly.
+        let withExact = #"{"topic":"crypto_prices","type":"update","timestamp":1753314064237,"payload":{"symbol":"btcusdt","timestamp":1753314064213,"value":67234.5,"full_accuracy_value":"67234510000000000000000"}}"#
+        #expect(ticks(try adapter.decode(.text(withExact), receiveTime: received)).first?.exact == "67234.51")
     }
 
     @Test func binanceRTDSArraysSnapshotsPongsKeepalivesAndSubscription() throws {

@@ -70,7 +70,8 @@ struct SupervisorTests {
             group.addTask { try await simulator.run() }
             let port = await simulator.port()
             var configuration = ConnectionSupervisor.Configuration()
-            configuration.endpoint = endpoint ?? simulator.endpoint(for: source, port: port)
+            // "polybolt": the simulator's PolyBolt socket, which serves chainlink_twap, chainlink and pyth.
+            configuration.endpoint = endpoint == "polybolt" ? simulator.polyboltEndpoint(port: port) : endpoint ?? simulator.endpoint(for: source, port: port)
             configuration.dataTimeout = dataTimeout
             configuration.ackTimeout = .seconds(2)
             configuration.backoff = .init(initial: .milliseconds(100), cap: .seconds(1))
@@ -146,7 +147,7 @@ struct SupervisorTests {
         }
     }
 
-    @Test(arguments: [SourceID.okx, .coinbase, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin, .mexc, .binanceRTDS])
+    @Test(arguments: [SourceID.okx, .coinbase, .chainlink, .bybit, .bitget, .gate, .upbit, .htx, .kucoin, .mexc, .binanceRTDS, .chainlinkTWAP])
     func everySimulatedSourceRoundTripsExactly(_ source: SourceID) async throws {
         try await withPipeline(source) { simulator, supervisor, topics in
             try await waitUntil { supervisor.counts.ticks >= 30 }

@@ -7,7 +7,10 @@ import NIOSSL
 /// Why a server refused a WebSocket upgrade. swift-websocket reports a refusal without the HTTP status, so
 /// after one the supervisor sends the same upgrade request again over plain HTTP/1.1 and reads the answer's
 /// status line and headers: the status and a human reason go to `events.status` (451/403 "refused in this
-/// region?"), and a 429/503 `Retry-After` becomes the least wait before the next attempt.
+/// region?"), and a 429/503 `Retry-After` becomes the least wait before the next attempt. A bare 400/426 to
+/// the upgrade says little (some servers, venue-sim's Hummingbird among them, answer every refused upgrade
+/// so), so then a plain GET asks the edge, which answers region blocks and rate limits to any request; its
+/// status is used when it is one of those (docs/relays.md#refused-upgrades).
 enum UpgradeProbe {
     struct Refusal: Sendable, CustomStringConvertible {
         var status: Int
@@ -35,6 +38,14 @@ enum UpgradeProbe {
     /// The refusal of `url`'s upgrade, or `nil` when the server cannot be asked (unreachable, no HTTP answer
     /// within `timeout`) or now accepts it (101).
     static func refusal(of url: String, timeout: TimeAmount = .seconds(5)) async -> Refusal? {
+        guard let upgrade = await ask(url, upgrade: true, timeout: timeout) else { return nil }
+        guard [400, 426].contains(upgrade.status), let plain = await ask(url, upgrade: false, timeout: timeout),
+              [401, 403, 429, 451, 503].contains(plain.status) || plain.status >= 500 else { return upgrade }
+        return plain
+    }
+
+    /// The answer to one GET of `url`, with the WebSocket upgrade headers or without.
+    private static func ask(_ url: String, upgrade: Bool, timeout: TimeAmount) async -> Refusal? {
         guard let components = URLComponents(string: url), let host = components.host,
               let scheme = components.scheme?.lowercased(), ["ws", "wss", "http", "https"].contains(scheme) else { return nil }
         let tls = scheme == "wss" || scheme == "https"
@@ -58,10 +69,12 @@ enum UpgradeProbe {
                 }
                 .connect(host: host, port: port).get()
             let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-            let headers = HTTPHeaders([
-                ("Host", components.port.map { "\(host):\($0)" } ?? host), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
-                ("Sec-WebSocket-Key", key), ("Sec-WebSocket-Version", "13"),
-            ])
+            var headers = HTTPHeaders([("Host", components.port.map { "\(host):\($0)" } ?? host)])
+            if upgrade {
+                headers.add(contentsOf: [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Key", key), ("Sec-WebSocket-Version", "13")])
+            } else {
+                headers.add(name: "Connection", value: "close")
+            }
             channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)), promise: nil)
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
             let deadline = channel.eventLoop.scheduleTask(in: timeout) { answer.fail(ChannelError.connectTimeout(timeout)) }

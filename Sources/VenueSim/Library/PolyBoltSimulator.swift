@@ -4,6 +4,20 @@ import NIOWebSocket
 import Synchronization
 import TickbusMarket
 
+/// What venue-sim's PolyBolt sent (`GET /control/polybolt/stats`).
+public struct PolyBoltStatistics: Sendable, Codable, Equatable {
+    public var connections = 0
+    public var authAccepted = 0
+    public var authRefused = 0
+    public var subscriptions = 0
+    /// Live frames and snapshot entries sent, per channel.
+    public var liveFrames: [String: Int] = [:]
+    public var snapshotEntries: [String: Int] = [:]
+    public var droppedAnnounced = 0
+    /// Connections closed by the `close` fault, per close code.
+    public var closes: [String: Int] = [:]
+}
+
 /// Polymarket's PolyBolt live-data socket as venue-sim serves it at `/polybolt` (docs/relays.md#venue-sim):
 /// `auth` checked against the configured credentials (acks and error acks), `subscribe` to
 /// `price.crypto.twap` / `price.crypto` with a JSON filter, one snapshot frame per subscription (the
@@ -17,18 +31,6 @@ import TickbusMarket
 final class PolyBoltSimulator: Sendable {
     /// What the demo and the tests authenticate with (docs/relays.md#venue-sim): not a secret.
     static let demoCredentials = (apiKey: "tickbus-demo-key", secret: "tickbus-demo-secret", passphrase: "tickbus-demo-passphrase")
-
-    struct Statistics: Sendable, Codable, Equatable {
-        var connections = 0
-        var authAccepted = 0
-        var authRefused = 0
-        var subscriptions = 0
-        /// Live frames and snapshot entries sent, per channel.
-        var liveFrames: [String: Int] = [:]
-        var snapshotEntries: [String: Int] = [:]
-        var droppedAnnounced = 0
-        var closes: [String: Int] = [:]
-    }
 
     private struct Controls {
         var silent = false
@@ -48,7 +50,7 @@ final class PolyBoltSimulator: Sendable {
     private let credentials: (apiKey: String, secret: String, passphrase: String)
     private let rate: Double
     private let controls = Mutex(Controls())
-    private let statistics = Mutex(Statistics())
+    private let statistics = Mutex(PolyBoltStatistics())
     /// Mid prices (cents) over the last few minutes, from which TWAPs and history are computed.
     private let observations = Mutex([Observation]())
     init(credentials: (apiKey: String, secret: String, passphrase: String), rate: Double) {
@@ -56,7 +58,7 @@ final class PolyBoltSimulator: Sendable {
         self.rate = rate
     }
 
-    var stats: Statistics { statistics.withLock { $0 } }
+    var stats: PolyBoltStatistics { statistics.withLock { $0 } }
 
     /// Applies a control; false when the fault or its parameters are unknown.
     func control(_ fault: String, parameters: [String: String]) -> Bool {

@@ -105,6 +105,9 @@ public final class VenueSimulator: Sendable {
         polybolt.control(fault, parameters: parameters)
     }
 
+    /// What `/polybolt` sent so far.
+    public var polyboltStatistics: PolyBoltStatistics { polybolt.stats }
+
     /// The PolyBolt endpoint of this simulator.
     public func polyboltEndpoint(port: Int) -> String { "ws://127.0.0.1:\(port)/polybolt" }
 
@@ -193,6 +196,12 @@ public final class VenueSimulator: Sendable {
     public func sentPrices(_ source: SourceID) -> [String] { states.withLock { $0[source]?.sentPrices ?? [] } }
     public func malformedSent(_ source: SourceID) -> Int { statistics(source)?.malformedTotal ?? 0 }
     public func connections(_ source: SourceID) -> Int { states.withLock { $0[source]?.connections ?? 0 } }
+    /// Every WebSocket upgrade of the source is refused with `status` (and `Retry-After: retryAfter`) until
+    /// the `admit` fault.
+    public func refuseUpgrades(_ source: SourceID, status: Int, retryAfter: Int? = nil) {
+        states.withLock { $0[source]?.refusedUpgrade = status; $0[source]?.refusedRetryAfter = retryAfter }
+    }
+
     /// WebSocket upgrades refused so far (the `refuse` fault).
     public func refusedUpgrades(_ source: SourceID) -> Int { states.withLock { $0[source]?.refusedUpgrades ?? 0 } }
     /// REST requests served (MEXC's fallback).
@@ -236,8 +245,7 @@ public final class VenueSimulator: Sendable {
                   let fault = context.parameters.get("fault").flatMap(Fault.init(rawValue:)) else { return .badRequest }
             if fault == .refuse {
                 guard let status = Int(String(request.uri.queryParameters["status"] ?? "451")), (400...599).contains(status) else { return .badRequest }
-                let retryAfter = request.uri.queryParameters["retry_after"].flatMap { Int(String($0)) }
-                self.states.withLock { $0[source]?.refusedUpgrade = status; $0[source]?.refusedRetryAfter = retryAfter }
+                self.refuseUpgrades(source, status: status, retryAfter: request.uri.queryParameters["retry_after"].flatMap { Int(String($0)) })
                 return .ok
             }
             if fault == .ratelimit {

@@ -42,16 +42,22 @@ struct TopicNamesTests {
     }
 
     @Test func sourcesOrderById() {
-        #expect(SourceID.allCases.count == 12)
+        #expect(SourceID.allCases.count == 14)
         #expect(SourceID.binance < SourceID.coinbase)
         #expect(SourceID.binance < SourceID.binanceRTDS && SourceID.binanceRTDS < SourceID.bitget)
-        #expect(SourceID.chainlink.isOracle && SourceID.binanceRTDS.isOracle && !SourceID.okx.isOracle && !SourceID.binance.isOracle)
+        #expect(SourceID.chainlink < SourceID.chainlinkTWAP && SourceID.chainlinkTWAP < SourceID.coinbase)
+        #expect(SourceID.allCases.filter(\.isOracle) == [.chainlink, .binanceRTDS, .chainlinkTWAP, .pyth])
+        #expect(SourceID.allCases.filter { !$0.isRequiredByDefault } == [.chainlink, .binanceRTDS, .pyth],
+                "only the series the markets resolve on among the oracles is required")
     }
 
-    @Test func indexIsThePositionInAllCasesWithTheRTDSBinanceRelayLast() throws {
-        #expect(SourceID.allCases.map(\.index) == Array(0..<12))
-        #expect(SourceID.binanceRTDS.index == 11 && SourceID.allCases.last == .binanceRTDS)
+    @Test func indexIsThePositionInAllCasesWithNewSourcesLast() throws {
+        #expect(SourceID.allCases.map(\.index) == Array(0..<14))
+        #expect(SourceID.binanceRTDS.index == 11 && SourceID.chainlinkTWAP.index == 12 && SourceID.allCases.last == .pyth)
         #expect(SourceID(rawValue: "binance_rtds") == .binanceRTDS)
+        #expect(SourceID(rawValue: "chainlink_twap") == .chainlinkTWAP)
         #expect(SourceID.binanceRTDS.defaultInstruments == [try Instrument("BTC-USDT")])
+        #expect(SourceID.chainlinkTWAP.defaultInstruments == [try Instrument("BTC-USD")])
+        #expect(SourceID.pyth.defaultInstruments == [try Instrument("BTC-USD")])
     }
 }
