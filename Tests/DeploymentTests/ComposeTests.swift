@@ -36,6 +36,15 @@ struct ComposeTests {
         }
         #expect(file.contains(#"["producer", "run", "--source", "binance_rtds", "--endpoint", "ws://venue-sim:19500/binance_rtds"]"#))
         #expect(file.contains(#"["producer", "run", "--source", "kucoin", "--endpoint", "http://venue-sim:19500/kucoin"]"#))
+        // The Polymarket-relayed oracles: venue-sim's PolyBolt in the demo, the CLOB credentials from compose/.env live.
+        for source in [SourceID.chainlinkTWAP, .chainlink, .pyth] {
+            #expect(file.contains(#"["producer", "run", "--source", "\#(source.rawValue)", "--endpoint", "ws://venue-sim:19500/polybolt"]"#), "\(source)")
+        }
+        for variable in ["TICKBUS_POLYMARKET_API_KEY", "TICKBUS_POLYMARKET_SECRET", "TICKBUS_POLYMARKET_PASSPHRASE"] {
+            #expect(file.contains("\(variable): ${\(variable):-}"), "\(variable) from compose/.env")
+            #expect(try text("compose/.env.example").contains("# \(variable)="))
+        }
+        #expect(file.contains("  producer-pyth:\n    <<: *producer\n    profiles: [polybolt]\n"), "pyth only with the credentials' profile")
         #expect(file.contains(#"["venue-sim", "--host", "0.0.0.0", "--port", "19500"]"#))
         for service in ["kafka:", "topic-init:", "postgres:", "sink:", "aggregator:", "health:", "grafana:", "prometheus:", "venue-sim:"] {
             #expect(file.contains("\n  \(service)\n"), "service \(service)")

@@ -9,7 +9,8 @@ import TickbusPostgres
 @Suite("health assessment")
 struct HealthAssessmentTests {
     let binance = Feed(source: .binance, instrument: try! Instrument("BTC-USDT"))
-    let chainlink = Feed(source: .chainlink, instrument: try! Instrument("BTC-USD"))
+    /// The required oracle feed: the series the markets resolve on.
+    let chainlink = Feed(source: .chainlinkTWAP, instrument: try! Instrument("BTC-USD"))
     /// 2026-11-24T09:20:00Z: five minutes into the 09:15 window.
     let now: Int64 = 1_795_478_400_000_000 + 9 * 3_600_000_000 + 20 * 60_000_000
 
@@ -58,17 +59,17 @@ struct HealthAssessmentTests {
         let report = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(healthy()), kafka: .success(kafka()))
         #expect(report.overall == .pass)
         #expect(report.checks.map(\.name) == [
-            "database", "broker", "lag binance BTC-USDT", "fill binance BTC-USDT", "lag chainlink BTC-USD",
-            "fill chainlink BTC-USD", "consumer aggregator messages behind", "consumer aggregator seconds behind",
-            "sink freshness", "chainlink window BTC-USD",
+            "database", "broker", "lag binance BTC-USDT", "fill binance BTC-USDT", "lag chainlink_twap BTC-USD",
+            "fill chainlink_twap BTC-USD", "consumer aggregator messages behind", "consumer aggregator seconds behind",
+            "sink freshness", "window chainlink_twap BTC-USD",
         ])
         #expect(report.checks.allSatisfy { $0.status == .pass })
         // Newest tick = second + 1 s − age: 3 s − 1 s + 0.25 s behind now.
         #expect(check("lag binance BTC-USDT", report)?.value == 2.25)
-        #expect(check("lag chainlink BTC-USD", report)?.value == 3.6)
-        #expect(check("fill chainlink BTC-USD", report)?.value == 0.8)
+        #expect(check("lag chainlink_twap BTC-USD", report)?.value == 3.6)
+        #expect(check("fill chainlink_twap BTC-USD", report)?.value == 0.8)
         #expect(check("sink freshness", report)?.value == 1.5)
-        #expect(check("chainlink window BTC-USD", report)?.value == 0.35)
+        #expect(check("window chainlink_twap BTC-USD", report)?.value == 0.35)
         #expect(report.feeds.map(\.verdict) == [.pass, .pass])
         #expect(report.feeds[0].freshSeconds == 300 && report.feeds[0].expectedSeconds == 300)
     }
@@ -91,7 +92,8 @@ struct HealthAssessmentTests {
 
     @Test func theBinanceRTDSRelayIsJudgedLikeChainlinkAndHasNoWindowCheck() throws {
         let relay = Feed(source: .binanceRTDS, instrument: try Instrument("BTC-USDT"))
-        #expect(Feed.all.count == 12 && Feed.all.last == relay)
+        #expect(Feed.all.count == 14 && Feed.all[11] == relay)
+        #expect(Feed.all.filter { !$0.required }.map(\.source) == [.chainlink, .binanceRTDS, .pyth])
         var configuration = configuration
         configuration.feeds = [binance, chainlink, relay]
         #expect(configuration.fillLimit(of: .binanceRTDS) == configuration.oracleFill)
@@ -104,9 +106,9 @@ struct HealthAssessmentTests {
         #expect(check("fill binance_rtds BTC-USDT", report)?.status == .pass)
         #expect(check("fill binance BTC-USDT", report)?.status == .warn)
         #expect(check("lag binance_rtds BTC-USDT", report)?.value == 3.3)
-        #expect(report.checks.filter { $0.name.hasSuffix("window BTC-USD") || $0.name.contains("window BTC-USDT") }.map(\.name)
-            == ["chainlink window BTC-USD"])
-        #expect(report.text().contains("binance_rtds  BTC-USDT"))
+        #expect(report.checks.filter { $0.name.hasPrefix("window ") }.map(\.name) == ["window chainlink_twap BTC-USD"],
+                "one window check: the series the markets resolve on")
+        #expect(report.text().contains("binance_rtds    BTC-USDT"))
     }
 
     @Test func aNewFeedIsJudgedOnTheSecondsSinceItStarted() throws {
@@ -148,16 +150,16 @@ struct HealthAssessmentTests {
         var measured = healthy()
         measured.windows.removeLast()
         let missing = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(measured), kafka: .success(kafka()))
-        #expect(check("chainlink window BTC-USD", missing)?.status == .fail)
-        #expect(check("chainlink window BTC-USD", missing)?.detail.contains("no row for the window opened at 2026-11-24T09:15:00.000Z") == true)
+        #expect(check("window chainlink_twap BTC-USD", missing)?.status == .fail)
+        #expect(check("window chainlink_twap BTC-USD", missing)?.detail.contains("no row for the window opened at 2026-11-24T09:15:00.000Z") == true)
         // Ten seconds into a window its row may not exist yet.
         let early = HealthAssessment.report(configuration: configuration, now: now - 290_000_000, postgres: .success(measured), kafka: .success(kafka()))
-        #expect(check("chainlink window BTC-USD", early)?.status == .pass)
+        #expect(check("window chainlink_twap BTC-USD", early)?.status == .pass)
         var late = healthy()
         late.windows[1].openDelayMillis = 7_200
         late.windows[0].final = false
         let doubtful = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(late), kafka: .success(kafka()))
-        let window = try #require(check("chainlink window BTC-USD", doubtful))
+        let window = try #require(check("window chainlink_twap BTC-USD", doubtful))
         #expect(window.status == .warn)
         #expect(window.value == 7.2)
         #expect(window.detail.contains("the open came 7.2 s after the boundary"))
@@ -171,8 +173,8 @@ struct HealthAssessmentTests {
         #expect(check("database", report)?.status == .fail)
         #expect(check("database", report)?.detail.contains("connection refused") == true)
         let skipped = report.checks.filter { $0.status == .skip }.map(\.name)
-        #expect(skipped == ["lag binance BTC-USDT", "fill binance BTC-USDT", "lag chainlink BTC-USD", "fill chainlink BTC-USD",
-                            "sink freshness", "chainlink window BTC-USD"])
+        #expect(skipped == ["lag binance BTC-USDT", "fill binance BTC-USDT", "lag chainlink_twap BTC-USD", "fill chainlink_twap BTC-USD",
+                            "sink freshness", "window chainlink_twap BTC-USD"])
         #expect(check("consumer aggregator messages behind", report)?.status == .pass)
     }
 
@@ -185,7 +187,7 @@ struct HealthAssessmentTests {
         #expect(object["generated_at"] as? String == "2026-11-24T09:20:00.000Z")
         let checks = try #require(object["checks"] as? [[String: Any]])
         #expect(checks.count == 10)
-        let lag = try #require(checks.first { $0["name"] as? String == "lag chainlink BTC-USD" })
+        let lag = try #require(checks.first { $0["name"] as? String == "lag chainlink_twap BTC-USD" })
         #expect(lag["status"] as? String == "FAIL")
         #expect(lag["value"] is NSNull)
         let threshold = try #require(lag["threshold"] as? [String: Any])
@@ -193,5 +195,56 @@ struct HealthAssessmentTests {
         let feeds = try #require(object["feeds"] as? [[String: Any]])
         #expect(feeds.map { $0["verdict"] as? String } == ["PASS", "FAIL"])
         #expect(feeds.first?["fill_rate"] as? Double == 1)
+    }
+
+    @Test func anInformationalFeedWarnsAtWorstAndNeverFailsOverall() throws {
+        let spot = Feed(source: .chainlink, instrument: try Instrument("BTC-USD"))
+        #expect(!spot.required)
+        var configuration = configuration
+        configuration.feeds = [binance, chainlink, spot]
+        var measured = healthy()
+        measured.feeds[spot] = nil  // silent: RTDS gone
+        let report = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(measured), kafka: .success(kafka()))
+        #expect(report.overall == .pass)
+        #expect(check("lag chainlink BTC-USD", report)?.status == .warn)
+        #expect(check("lag chainlink BTC-USD", report)?.required == false)
+        #expect(check("fill chainlink BTC-USD", report)?.status == .warn)
+        // Made required (`--source chainlink!`), the same silence fails.
+        configuration.feeds[2].required = true
+        let strict = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(measured), kafka: .success(kafka()))
+        #expect(strict.overall == .fail)
+        #expect(check("lag chainlink BTC-USD", strict)?.status == .fail)
+    }
+
+    @Test func aFailingFeedNamesItsProducersOwnAccountOfTheConnection() throws {
+        var measured = healthy()
+        measured.feeds[chainlink] = .init(newestSecond: now - 46_000_000, newestAgeMillis: 0, freshSeconds: 250, snapshotSeconds: 300)
+        measured.connections[.chainlinkTWAP] = .init(
+            state: "connected", stateDetail: "rtds wss://ws-live-data.polymarket.com", stateTime: now - 2_000_000,
+            problem: "stale", problemDetail: "rtds: subscribed, no live data for 15 s", problemTime: now - 3_000_000,
+            connectedDetail: "rtds wss://ws-live-data.polymarket.com", failedAttempts: 3)
+        let report = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(measured), kafka: .success(kafka()))
+        let lag = try #require(check("lag chainlink_twap BTC-USD", report))
+        #expect(lag.status == .fail)
+        #expect(lag.detail == "newest tick 2026-11-24T09:19:15.000Z, 45 s ago; producer reports stale: rtds: subscribed, no live data for 15 s (3 s ago); latest connected: rtds wss://ws-live-data.polymarket.com (2 s ago); 3 disconnects in the last hour without data; relay rtds")
+        #expect(report.overall == .fail)
+        // A passing feed's detail stays short; its connection is in the JSON either way.
+        measured.connections[.binance] = .init(state: "subscribed", stateDetail: "bookTicker", stateTime: now - 60_000_000,
+                                               connectedDetail: "wss://stream.binance.com:9443/stream")
+        let again = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(measured), kafka: .success(kafka()))
+        #expect(check("lag binance BTC-USDT", again)?.detail == "newest tick 2026-11-24T09:19:57.750Z, 2.25 s ago")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(again.json().utf8)) as? [String: Any])
+        let feeds = try #require(object["feeds"] as? [[String: Any]])
+        let twap = try #require(feeds.first { $0["source"] as? String == "chainlink_twap" })
+        let connection = try #require(twap["connection"] as? [String: Any])
+        #expect(connection["relay"] as? String == "rtds")
+        #expect(connection["last_problem"] as? String == "rtds: subscribed, no live data for 15 s")
+        #expect(connection["failed_attempts_last_hour"] as? Int == 3)
+        #expect((feeds.first { $0["source"] as? String == "binance" }?["connection"] as? [String: Any])?["relay"] is NSNull)
+        // No snapshot at all, but a producer that reports: the cause is its own, not "is it running?".
+        measured.feeds[chainlink] = nil
+        let none = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(measured), kafka: .success(kafka()))
+        let detail = try #require(check("lag chainlink_twap BTC-USD", none)?.detail)
+        #expect(detail.hasPrefix("no fresh snapshot of chainlink_twap BTC-USD in the last 24 h; its producer is running; producer reports stale"))
     }
 }

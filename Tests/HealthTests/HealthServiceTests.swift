@@ -17,7 +17,7 @@ struct HealthServiceTests {
     static let feeds = [
         Feed(source: .binance, instrument: try! Instrument("BTC-USDT")),
         Feed(source: .coinbase, instrument: try! Instrument("BTC-USD")),
-        Feed(source: .chainlink, instrument: try! Instrument("BTC-USD")),
+        Feed(source: .chainlinkTWAP, instrument: try! Instrument("BTC-USD")),
     ]
 
     /// A pipeline that looks healthy: 330 s of fresh snapshots for three feeds up to a second ago, a sink
@@ -38,7 +38,7 @@ struct HealthServiceTests {
                 INSERT INTO snapshots_1s (second, source, instrument, price, bid, ask, fresh, ticks, open, high, low, close,
                                           age_ms, price_usd, fx, fx_assumed)
                 SELECT s, f.source, f.instrument, 67000, 66999.9, 67000.1, true, 3, 67000, 67000, 67000, 67000, 250, 67000, 1, false
-                FROM (VALUES ('binance', 'BTC-USDT'), ('coinbase', 'BTC-USD'), ('chainlink', 'BTC-USD')) f(source, instrument),
+                FROM (VALUES ('binance', 'BTC-USDT'), ('coinbase', 'BTC-USD'), ('chainlink_twap', 'BTC-USD')) f(source, instrument),
                      generate_series(date_trunc('second', now()) - interval '330 seconds',
                                      date_trunc('second', now()) - interval '1 second', interval '1 second') s
                 """, postgres)
@@ -46,7 +46,7 @@ struct HealthServiceTests {
             try await execute("""
                 INSERT INTO windows_15m (window_start, source, instrument, open, open_ts, open_delay_ms, current, current_ts,
                                          high, low, ticks, change, change_bps, side, seconds_left, final, complete, max_gap_ms, as_of)
-                SELECT w, 'chainlink', 'BTC-USD', 67000, w + interval '0.4 seconds', 400, 67010, now(), 67020, 66990, 100, 10,
+                SELECT w, 'chainlink_twap', 'BTC-USD', 67000, w + interval '0.4 seconds', 400, 67010, now(), 67020, 66990, 100, 10,
                        1.49, 'up', 0, w < b, true, 1500, least(now(), w + interval '900 seconds')
                 FROM (SELECT to_timestamp(floor(extract(epoch FROM now()) / 900) * 900) AS b) t,
                      LATERAL (VALUES (t.b - interval '900 seconds'), (t.b)) v(w)
@@ -73,7 +73,7 @@ struct HealthServiceTests {
             let arguments = [
                 "--pg-host", postgres.host, "--pg-port", String(postgres.port), "--pg-user", postgres.user,
                 "--pg-database", postgres.database, "--pg-sslmode", "disable", "--brokers", brokers, "--topic-prefix", topics.prefix,
-                "--source", "binance", "--source", "coinbase:BTC-USD", "--source", "chainlink",
+                "--source", "binance", "--source", "coinbase:BTC-USD", "--source", "chainlink_twap",
                 "--aggregator-group", groups.aggregator, "--sink-group", groups.sink,
             ]
             try await body(Fixture(configuration: configuration, arguments: arguments,
@@ -163,17 +163,33 @@ struct HealthServiceTests {
             let lag = try #require(report.feeds[0].lagSeconds)
             #expect(lag >= 0.25 && lag < 5)
             #expect(report.groups.map(\.lagMessages) == [0, 0])
-            #expect(check("chainlink window BTC-USD", report)?.value == 0.4)
+            #expect(check("window chainlink_twap BTC-USD", report)?.value == 0.4)
 
             let text = try runExecutable(executable, ["check"] + fixture.arguments, environment: fixture.environment)
             #expect(text.status == 0, "\(text.output)")
             #expect(text.output.contains("OVERALL: PASS"))
-            #expect(text.output.contains("binance       BTC-USDT"))
+            #expect(text.output.contains("binance         BTC-USDT"))
             let json = try runExecutable(executable, ["check", "--json"] + fixture.arguments, environment: fixture.environment)
             #expect(json.status == 0)
             let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
             #expect(object?["overall"] as? String == "PASS")
 
+            // The server evaluates every second for as long as it takes to start: keep the feeds fresh meanwhile,
+            // so its fill window never reaches past the fixture's newest second.
+            let keepFresh = Task {
+                while !Task.isCancelled {
+                    try? await execute("""
+                        INSERT INTO snapshots_1s (second, source, instrument, price, bid, ask, fresh, ticks, open, high, low, close,
+                                                  age_ms, price_usd, fx, fx_assumed)
+                        SELECT date_trunc('second', now()) - interval '1 second', f.source, f.instrument, 67000, 66999.9, 67000.1, true, 3,
+                               67000, 67000, 67000, 67000, 250, 67000, 1, false
+                        FROM (VALUES ('binance', 'BTC-USDT'), ('coinbase', 'BTC-USD'), ('chainlink_twap', 'BTC-USD')) f(source, instrument)
+                        ON CONFLICT DO NOTHING
+                        """, fixture.configuration.postgres)
+                    try? await Task.sleep(for: .milliseconds(300))
+                }
+            }
+            defer { keepFresh.cancel() }
             try await withServer(fixture) { port in
                 let health = try curl("http://127.0.0.1:\(port)/health")
                 #expect(health.status == 200)
@@ -196,6 +212,16 @@ struct HealthServiceTests {
                 // Coinbase stopped 90 s ago.
                 try await execute("DELETE FROM snapshots_1s WHERE source = 'coinbase' AND second > now() - interval '90 seconds'",
                                   fixture.configuration.postgres)
+                // Its producer said why (events.status, stored by the sink in venue_events).
+                try await execute("""
+                    INSERT INTO venue_events (ts, source, producer, conn, event, detail, last_seq) VALUES
+                      (now() - interval '95 seconds', 'coinbase', 'coinbase-test', 1, 'connected', 'wss://ws-feed.exchange.coinbase.com', 0),
+                      (now() - interval '85 seconds', 'coinbase', 'coinbase-test', 1, 'disconnected', 'connection failed: DNS lookup failed', 9),
+                      (now() - interval '85 seconds', 'coinbase', 'coinbase-test', 1, 'gap_start', 'connection failed: DNS lookup failed', 9),
+                      (now() - interval '40 seconds', 'coinbase', 'coinbase-test', 1, 'upgrade_refused',
+                       'the WebSocket upgrade was refused: HTTP 451 Unavailable For Legal Reasons (unavailable for legal reasons: refused in this region?)', 9),
+                      (now() - interval '39 seconds', 'coinbase', 'coinbase-test', 1, 'disconnected', 'the WebSocket upgrade was refused: HTTP 451', 9)
+                    """, fixture.configuration.postgres)
                 let unhealthy = try await eventually(within: .seconds(15)) { try curl("http://127.0.0.1:\(port)/health").status == 503 }
                 #expect(unhealthy)
                 let body = try curl("http://127.0.0.1:\(port)/health").body
@@ -208,6 +234,13 @@ struct HealthServiceTests {
             let report = await evaluate(fixture.configuration)
             let lag = try #require(check("lag coinbase BTC-USD", report)?.value)
             #expect(lag > 89 && lag < 100)
+            let detail = try #require(check("lag coinbase BTC-USD", report)?.detail)
+            #expect(detail.contains("producer reports disconnected: the WebSocket upgrade was refused: HTTP 451 ("), "\(detail)")
+            #expect(detail.contains("2 disconnects in the last hour without data"), "\(detail)")
+            let connection = try #require(report.feeds.first { $0.feed.source == .coinbase }?.connection)
+            #expect(connection.state == "disconnected")
+            #expect(connection.connectedDetail == "wss://ws-feed.exchange.coinbase.com")
+            #expect(connection.relay == nil)
             // 300 − 85 or so seconds remain in the window: a warning, not a failure.
             #expect(check("fill coinbase BTC-USD", report)?.status == .warn)
             let text = try runExecutable(executable, ["check"] + fixture.arguments, environment: fixture.environment)

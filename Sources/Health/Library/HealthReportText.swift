@@ -43,8 +43,8 @@ extension HealthReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Column widths of the feed table; the first fits the longest source id (`binance_rtds`).
-    private static let feedWidths = [13, 10, 24, 9, 15, 7, 7]
+    /// Column widths of the feed table; the first fits the longest source id (`chainlink_twap`).
+    private static let feedWidths = [15, 10, 24, 9, 15, 7, 7]
 
     private func row(_ cells: [String], widths: [Int]) -> String {
         zip(cells, widths).map { cell, width in
