@@ -232,6 +232,11 @@ struct RelayAdapterTests {
         #expect(try Adapters.make(.chainlinkTWAP, instruments: btc, relay: RelaySettings(credentials: credentials)).relay == "polybolt")
         #expect(try Adapters.make(.chainlinkTWAP, instruments: btc).relay == "rtds")
         #expect(throws: RelaySettings.Invalid.self) { try Adapters.make(.chainlinkTWAP, instruments: btc, relay: RelaySettings(twapWindowSeconds: 45)) }
+        #expect(try Adapters.make(.chainlinkTWAP, instruments: btc, relay: RelaySettings(twapWindowSeconds: 30)).relay == "rtds")
+        let thirty = #expect(throws: RelaySettings.Invalid.self) {
+            try Adapters.make(.chainlinkTWAP, instruments: btc, relay: RelaySettings(credentials: credentials, twapWindowSeconds: 30))
+        }
+        #expect(thirty?.description.contains("PolyBolt serves only the 60 s TWAP") == true)
     }
 
     @Test func credentialsComeFromTheEnvironmentOrFilesAndNeverPrint() throws {

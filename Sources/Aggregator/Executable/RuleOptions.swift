@@ -7,13 +7,13 @@ struct RuleOptions: ParsableArguments {
     @Option(help: "Lateness of venue sources in seconds (env TICKBUS_VENUE_LATENESS; default 2).")
     var venueLateness: String?
 
-    @Option(help: "Lateness of the oracle sources chainlink and binance_rtds in seconds (env TICKBUS_ORACLE_LATENESS; default 5).")
+    @Option(help: "Lateness of the oracle sources (chainlink_twap, chainlink, pyth, binance_rtds) in seconds (env TICKBUS_ORACLE_LATENESS; default 5).")
     var oracleLateness: String?
 
     @Option(help: "Max gap of a complete window for venues, seconds (env TICKBUS_VENUE_MAX_GAP; default 3).")
     var venueMaxGap: String?
 
-    @Option(help: "Max gap of a complete window for chainlink and binance_rtds, seconds (env TICKBUS_ORACLE_MAX_GAP; default 5).")
+    @Option(help: "Max gap of a complete window for the oracle sources, seconds (env TICKBUS_ORACLE_MAX_GAP; default 5).")
     var oracleMaxGap: String?
 
     @Option(help: "Carry a source forward for at most this many seconds (env TICKBUS_CARRY_LIMIT; default 60).")

@@ -3,12 +3,12 @@ public import TickbusMarket
 /// The rules of ARCHITECTURE §4 that are configuration: lateness, gap limits, the carry limit and the FX legs.
 public struct AggregatorConfiguration: Sendable, Hashable {
     /// How long after the end of a second its ticks may still arrive. Default: 2 s for venues, 5 s for the
-    /// oracle sources `chainlink` and `binance_rtds` (RTDS delivers observations ~1.1–1.4 s after their
+    /// oracle sources (`chainlink_twap`, `chainlink`, `pyth`, `binance_rtds`) (RTDS delivers observations ~1.1–1.4 s after their
     /// timestamp, ~2 s at p99).
     public var venueLateness: Duration = .seconds(2)
     public var oracleLateness: Duration = .seconds(5)
     /// Longest gap between consecutive ticks (or a window boundary and a tick) of a complete window.
-    /// Default: 3 s for venues, 5 s for `chainlink` and `binance_rtds`. Must be at least 1 s.
+    /// Default: 3 s for venues, 5 s for the oracle sources. Must be at least 1 s.
     public var venueMaxGap: Duration = .seconds(3)
     public var oracleMaxGap: Duration = .seconds(5)
     /// A source is carried forward while its last tick is at most this old at the end of a second. Default 60 s.

@@ -15,8 +15,10 @@ public final class DrillPipeline: Sendable {
         public var binaries: String
         /// Where the broker's and Postgres's data, pid files and logs go; created, and left for inspection.
         public var directory: String
-        /// Simulated sources. Default: all twelve.
-        public var sources: [SourceID] = SourceID.allCases
+        /// Simulated sources. Default: every source venue-sim serves with its own (or RTDS's) protocol, the
+        /// Polymarket-relayed oracles over RTDS (venue-sim injects its bad frames there; its PolyBolt has
+        /// no malformed-frame faults), so pyth (PolyBolt only) is not among them.
+        public var sources: [SourceID] = SimulatedProtocol.supported
         /// Data frames per second per simulated source. Default: 200.
         public var rate: Double = 200
         public var brokerPort = 19392
@@ -66,6 +68,7 @@ public final class DrillPipeline: Sendable {
             "TICKBUS_AGGREGATOR_GROUP": aggregatorGroup,
             "TICKBUS_SINK_GROUP": sinkGroup,
             "TICKBUS_HEALTH_INTERVAL_SECONDS": "1",
+            "TICKBUS_RELAY": "rtds",
         ]
     }
 

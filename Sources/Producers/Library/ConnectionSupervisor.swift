@@ -150,7 +150,10 @@ public final class ConnectionSupervisor: Service, Sendable {
             var retry = ConnectionFault.Retry.backoff
             let via = adapter.relay.map { "\($0): " } ?? ""
             do {
-                if let close = try await connectOnce(endpoint: endpoint) {
+                let close = try await connectOnce(endpoint: endpoint)
+                if Task.isShuttingDownGracefully || Task.isCancelled {
+                    outcome = "shutdown: the producer is stopping"
+                } else if let close {
                     let fault = adapter.closeFault(code: Int(close.code), reason: close.reason)
                     (outcome, retry) = (fault.reason, fault.retry)
                     if retry != .backoff { await queue.send(.status(.rejected, detail: outcome, time: Self.now())) }
@@ -201,7 +204,8 @@ public final class ConnectionSupervisor: Service, Sendable {
             }
             // A venue that rate-limits says how long to stay away; reconnecting sooner risks a ban (Binance's 418).
             let delay: Duration = switch retry {
-            case .backoff: max(backoff.next(), retryAfter ?? .zero)
+            // Retry-After is the least wait; up to a tenth more spreads the clients it turned away together.
+            case .backoff: retryAfter.map { $0 + .nanoseconds(Int64.random(in: 0...max(0, Self.nanoseconds($0) / 10))) } ?? backoff.next()
             case .onceWithin(let limit): .nanoseconds(Int64.random(in: 0...max(0, Self.nanoseconds(limit))))
             case .fixConfiguration: max(configuration.fixConfigurationDelay, retryAfter ?? .zero)
             }

@@ -40,7 +40,11 @@ public enum Adapters {
             switch try settings.relay(for: source) {
             case .rtds: return ChainlinkTWAPAdapter(instruments: instruments, windowSeconds: settings.twapWindowSeconds)
             case .polybolt:
-                return ChainlinkTWAPAdapter(instruments: instruments, credentials: settings.credentials!, windowSeconds: settings.twapWindowSeconds)
+                // PolyBolt serves the 60 s window only; the 30 s TWAP was RTDS's crypto_prices_twap_thirty.
+                guard settings.twapWindowSeconds == 60 else {
+                    throw RelaySettings.Invalid(description: "--twap-window (TICKBUS_TWAP_WINDOW): PolyBolt serves only the 60 s TWAP; the 30 s one exists on RTDS (--relay rtds)")
+                }
+                return ChainlinkTWAPAdapter(instruments: instruments, credentials: settings.credentials!, windowSeconds: 60)
             }
         case .pyth:
             _ = try settings.relay(for: source)

@@ -180,7 +180,15 @@ extension Adapters {
         let none = PolymarketCredentials(apiKey: "", secret: "", passphrase: "")
         let settings = RelaySettings(relay: .polybolt, credentials: none, twapWindowSeconds: twapWindowSeconds)
         switch source {
-        case .chainlink, .chainlinkTWAP:
+        case .chainlinkTWAP:
+            guard ChainlinkTWAPAdapter.windows.contains(twapWindowSeconds) else {
+                throw RelaySettings.Invalid(description: "--twap-window (TICKBUS_TWAP_WINDOW): \(twapWindowSeconds) s is not a Chainlink TWAP Polymarket relays (60 or 30)")
+            }
+            // A 30 s source keeps no PolyBolt frame (PolyBolt's are 60 s), but still recognises and counts them.
+            return RecordedRelayAdapter(
+                polybolt: ChainlinkTWAPAdapter(instruments: instruments, credentials: none, windowSeconds: twapWindowSeconds),
+                rtds: ChainlinkTWAPAdapter(instruments: instruments, windowSeconds: twapWindowSeconds))
+        case .chainlink:
             var rtds = settings
             rtds.relay = .rtds
             return RecordedRelayAdapter(polybolt: try make(source, instruments: instruments, relay: settings),
