@@ -33,11 +33,15 @@ struct SpreadAndLatenessTests {
             trade(.binance, "BTC-USDT", at: 102.1, last: "4"),  // second 102 is final at 105: in time
             trade(.chainlink, "BTC-USD", at: 99.5, last: "5"),  // chainlink's 99 is final at 105: in time
             trade(.binanceRTDS, "BTC-USDT", at: 99.6, last: "6"),  // the RTDS Binance relay is an oracle too: in time
+            trade(.chainlinkTWAP, "BTC-USD", at: 99.7, last: "7"),  // so are the TWAP and Pyth
+            trade(.pyth, "BTC-USD", at: 99.8, last: "8"),
         ]
         let (records, counters) = aggregate(ticks)
         #expect(counters.late == 1 && counters.lateBySource[SourceID.binance.index] == 1)
         #expect(counters.lateBySource[SourceID.binanceRTDS.index] == 0)
-        #expect(counters.accepted == 5)
+        #expect(counters.accepted == 7)
+        #expect(records.snapshot(.chainlinkTWAP, "BTC-USD", second: 99)?.price == 7)
+        #expect(records.snapshot(.pyth, "BTC-USD", second: 99)?.price == 8)
         #expect(records.snapshot(.binance, "BTC-USDT", second: 101)!.price == 1)
         #expect(records.snapshot(.binance, "BTC-USDT", second: 102)!.price == 4)
         #expect(records.snapshot(.chainlink, "BTC-USD", second: 99)!.price == 5)

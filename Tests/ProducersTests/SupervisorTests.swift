@@ -163,6 +163,12 @@ struct SupervisorTests {
             #expect(ticks.count == sent.count)
             #expect(ticks.sorted { $0.sequence < $1.sequence }.map { ($0.bid ?? $0.last)!.text } == sent)
             #expect(supervisor.counts.decodeErrors == 0)
+            // An oracle's exact value is its price (venue-sim's E18 integers were 100× too large once).
+            for tick in ticks where tick.kind == .oracle {
+                let exact = try #require(tick.exact.flatMap(DecimalText.init), "\(source) oracle tick without exact")
+                #expect(exact.doubleValue == tick.last?.doubleValue, "\(source): exact \(exact) vs last \(tick.last?.text ?? "-")")
+            }
+            #expect(ticks.allSatisfy { ($0.kind == .oracle) == source.isOracle && ($0.exact != nil) == source.isOracle })
         }
     }
 

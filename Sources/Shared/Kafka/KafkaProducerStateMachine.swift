@@ -43,11 +43,17 @@ struct KafkaProducerStateMachine: ~Copyable {
     mutating func waitForSpace(
         id: UInt64, generation: UInt64, continuation: CheckedContinuation<Void, any Error>
     ) -> WaitAction {
-        if case .failed(let error) = phase { return .fail(error) }
-        if case .shutDown = phase { return .fail(.shutDown("send")) }
-        if generation != spaceGeneration { return .retry }
-        spaceWaiters[id] = continuation
-        return .suspended
+        switch phase {
+        case .failed(let error):
+            return .fail(error)
+        // Shutdown already resumed the waiters it found: one parked now would never be woken.
+        case .shuttingDown, .shutDown:
+            return .fail(.shutDown("send"))
+        case .running:
+            if generation != spaceGeneration { return .retry }
+            spaceWaiters[id] = continuation
+            return .suspended
+        }
     }
 
     mutating func cancelSpaceWaiter(id: UInt64) -> CheckedContinuation<Void, any Error>? {
@@ -96,9 +102,13 @@ struct KafkaProducerStateMachine: ~Copyable {
     }
 
     mutating func fail(_ error: KafkaError) -> [CheckedContinuation<Void, any Error>] {
-        guard case .running = phase else { return [] }
-        phase = .failed(error)
-        defer { spaceWaiters.removeAll() }
-        return Array(spaceWaiters.values)
+        switch phase {
+        case .running:
+            phase = .failed(error)
+            defer { spaceWaiters.removeAll() }
+            return Array(spaceWaiters.values)
+        case .shuttingDown, .shutDown, .failed:
+            return []
+        }
     }
 }
