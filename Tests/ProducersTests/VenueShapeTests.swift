@@ -293,6 +293,7 @@ struct VenueShapeSupervisorTests {
     func bitgetRoundTripsOverV3AndV2(_ pathSuffix: String) async throws {
         try await pipeline.withPipeline(.bitget, supervision: { $0.endpoint = $0.endpoint.map { $0 + pathSuffix } }) { simulator, supervisor, topics in
             try await pipeline.waitUntil { supervisor.counts.ticks >= 30 }
+            #expect(supervisor.counts.connections == 1, "subscribed in the form the endpoint's API takes, not refused")
             simulator.inject(.stall, into: .bitget)
             try await Task.sleep(for: .milliseconds(500))
             let sent = simulator.sentPrices(.bitget)
@@ -301,7 +302,10 @@ struct VenueShapeSupervisorTests {
             #expect(ticks.sorted { $0.sequence < $1.sequence }.map { ($0.bid ?? $0.last)!.text } == sent)
             #expect(Set(ticks.map(\.kind)) == [.quote, .trade])
             #expect(supervisor.counts.decodeErrors == 0)
-            #expect(supervisor.counts.connections == 1, "subscribed in the form the endpoint's API takes, not refused")
+            let status = try await pipeline.readAll(topics.status, partitions: 3).map { try JSONDocument(parsing: $0.value).root }
+            let subscribed = Set(status.filter { $0["event"]?.string == "subscribed" }.compactMap { $0["detail"]?.string })
+            #expect(subscribed == (pathSuffix.isEmpty ? ["books1 BTCUSDT", "publicTrade BTCUSDT"] : ["books1 BTCUSDT", "trade BTCUSDT"]))
+            #expect(!status.contains { $0["event"]?.string == "rejected" })
         }
     }
 }
