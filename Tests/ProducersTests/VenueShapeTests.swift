@@ -198,6 +198,13 @@ struct VenueShapeTests {
         let defaultTicker = #"{"type":"ticker","code":"KRW-BTC","opening_price":136270000.0,"trade_price":137001000.0,"trade_timestamp":1746601573000,"timestamp":1746601573829,"stream_type":"REALTIME"}"#
         #expect(try one(adapter, defaultTicker).venueTime == 1_746_601_573_829_000)
 
+        // A published SIMPLE capture: small sizes in exponent form, kept as written.
+        let captured = #"{"ty":"orderbook","cd":"KRW-BTC","tms":1790134773006,"tas":0.48514983,"tbs":2.2403413,"obu":[{"ap":116606000,"bp":116534000,"as":0.06288509,"bs":7.9276E-4},{"ap":116609000,"bp":116521000,"as":5.0E-4,"bs":0.01624318}],"st":"SNAPSHOT","lv":0}"#
+        let exponent = try one(adapter, captured)
+        #expect(exponent.bid?.text == "116534000" && exponent.bidSize?.text == "7.9276E-4")
+        #expect(exponent.ask?.text == "116606000" && exponent.askSize?.text == "0.06288509")
+        #expect(exponent.venueTime == 1_790_134_773_006_000)
+
         // SIMPLE_LIST: one array per push.
         let list = ticks(try adapter.decode(.text("[\(book),\(trade)]"), receiveTime: received))
         #expect(list.map(\.kind) == [.quote, .trade])
