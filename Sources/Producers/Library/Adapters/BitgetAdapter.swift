@@ -88,7 +88,7 @@ public struct BitgetAdapter: VenueAdapter {
         var events: [VenueEvent] = []
         if topic.stringEquals("books1") {
             for book in data.elements {
-                events.append(.tick(try quote(book, bids: "b", asks: "a", symbol: symbol, instrument: instrument,
+                events.append(.tick(try quote(book, bids: "b", asks: "a", names: ("b[0][0]", "a[0][0]"), symbol: symbol, instrument: instrument,
                                               time: book["ts"], receiveTime: receiveTime)))
             }
         } else if topic.stringEquals("publicTrade") {
@@ -126,7 +126,7 @@ public struct BitgetAdapter: VenueAdapter {
         switch channel {
         case "books1":
             for book in data.elements {
-                events.append(.tick(try quote(book, bids: "bids", asks: "asks", symbol: symbol, instrument: instrument,
+                events.append(.tick(try quote(book, bids: "bids", asks: "asks", names: ("bids[0][0]", "asks[0][0]"), symbol: symbol, instrument: instrument,
                                               time: book["ts"], receiveTime: receiveTime)))
             }
         case "trade":
@@ -152,16 +152,18 @@ public struct BitgetAdapter: VenueAdapter {
         return events
     }
 
-    /// A `books1` row: the first level of each side (one side may be empty, not both).
-    private func quote(_ book: JSONValue, bids: StaticString, asks: StaticString, symbol: String, instrument: Instrument,
+    /// A `books1` row: the first level of each side (one side may be empty, not both). `names` label the
+    /// prices in errors (literals: nothing is built per frame).
+    private func quote(_ book: JSONValue, bids: StaticString, asks: StaticString, names: (bid: String, ask: String),
+                       symbol: String, instrument: Instrument,
                        time: JSONValue?, receiveTime: Int64) throws(VenueDecodeError) -> Tick {
         let bid = book[bids]?[0], ask = book[asks]?[0]
         guard bid != nil || ask != nil else { throw fail("books1 without \(bids) and \(asks)") }
         return Tick(
             source: source, instrument: instrument, venueSymbol: symbol, kind: .quote,
-            bid: try bid.map { row throws(VenueDecodeError) in try decimal(row[0], "\(bids)[0][0]") },
+            bid: try bid.map { row throws(VenueDecodeError) in try decimal(row[0], names.bid) },
             bidSize: bid?[1]?.decimal,
-            ask: try ask.map { row throws(VenueDecodeError) in try decimal(row[0], "\(asks)[0][0]") },
+            ask: try ask.map { row throws(VenueDecodeError) in try decimal(row[0], names.ask) },
             askSize: ask?[1]?.decimal,
             venueTime: try milliseconds(time, "ts"), receiveTime: receiveTime)
     }

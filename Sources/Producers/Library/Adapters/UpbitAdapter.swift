@@ -84,7 +84,7 @@ public struct UpbitAdapter: VenueAdapter {
         if type.stringEquals("trade") || type.stringEquals("ticker") {
             return [.tick(Tick(
                 source: source, instrument: instrument, venueSymbol: code, kind: .trade,
-                last: try decimal(message[keys.tradePrice], "\(keys.tradePrice)"), venueTime: time, receiveTime: receiveTime))]
+                last: try decimal(message[keys.tradePrice], keys.tradePriceName), venueTime: time, receiveTime: receiveTime))]
         }
         throw fail("unexpected type '\(type.string ?? "?")'")
     }
@@ -93,11 +93,14 @@ public struct UpbitAdapter: VenueAdapter {
     /// each field with its abbreviation).
     struct Keys {
         var code, timestamp, units, bidPrice, bidSize, askPrice, askSize, tradePrice: StaticString
+        /// `tradePrice` as a String for errors, a literal so a trade builds no string.
+        var tradePriceName: String
 
         static let `default` = Keys(code: "code", timestamp: "timestamp", units: "orderbook_units", bidPrice: "bid_price",
-                                    bidSize: "bid_size", askPrice: "ask_price", askSize: "ask_size", tradePrice: "trade_price")
+                                    bidSize: "bid_size", askPrice: "ask_price", askSize: "ask_size", tradePrice: "trade_price",
+                                    tradePriceName: "trade_price")
         static let simple = Keys(code: "cd", timestamp: "tms", units: "obu", bidPrice: "bp", bidSize: "bs",
-                                 askPrice: "ap", askSize: "as", tradePrice: "tp")
+                                 askPrice: "ap", askSize: "as", tradePrice: "tp", tradePriceName: "tp")
     }
 
     /// ms, or µs when above 10^15 (one recorded USDT market orderbook carried µs).
