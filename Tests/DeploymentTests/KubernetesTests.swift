@@ -303,7 +303,7 @@ struct KubernetesOverlayTests {
     }
 
     @Test func egressAllowsExactlyTheBrokerAndDatabasePortsToTheirPeers() throws {
-        let venueAndDNS: Set<Int> = [53, 443, 8443, 9443]
+        let venueAndDNS: Set<Int> = [53, 443, 9443]
         // overlay -> (Kafka ports, whether Kafka is reached through a selector/CIDR, whether Postgres is)
         let expected: [String: (kafka: Set<Int>, kafkaPeer: Bool, databasePeer: Bool)] = [
             "strimzi": ([9092], true, false),

@@ -48,10 +48,14 @@ public struct SimulatedProtocol: Sendable {
     }
 
     public let source: SourceID
+    /// Bitget's API: v3 (UTA) unless the connection's path has a `v2` segment (`/bitget/v2`).
+    let bitgetAPI: BitgetAdapter.APIVersion
 
-    public init?(source: SourceID) {
+    /// The protocol of `source` as served at `path` (only Bitget's depends on it).
+    public init?(source: SourceID, path: String = "") {
         guard Self.supported.contains(source) else { return nil }
         self.source = source
+        bitgetAPI = BitgetAdapter.apiVersion(ofEndpoint: path)
     }
 
     func respond(to text: String, rejecting: Bool) -> Response {
@@ -86,7 +90,15 @@ public struct SimulatedProtocol: Sendable {
             if text == "ping" { return .reply(["pong"], subscribes: false) }
             guard text.contains("\"subscribe\"") else { return .none }
             if rejecting { return .rejectAndClose(#"{"event":"error","code":30001,"msg":"rejected by venue-sim"}"#) }
-            return .reply(["books1", "trade"].map { #"{"event":"subscribe","arg":{"instType":"SPOT","channel":"\#($0)","instId":"BTCUSDT"}}"# }, subscribes: true)
+            // Each API takes only its own argument form (v3 `topic`/`symbol`, v2 `channel`/`instId`).
+            switch bitgetAPI {
+            case .v3:
+                guard text.contains(#""topic""#) else { return .rejectAndClose(#"{"event":"error","code":30016,"msg":"param error: v3 expects topic and symbol"}"#) }
+                return .reply(["books1", "publicTrade"].map { #"{"event":"subscribe","arg":{"instType":"spot","topic":"\#($0)","symbol":"BTCUSDT"}}"# }, subscribes: true)
+            case .v2:
+                guard text.contains(#""channel""#) else { return .rejectAndClose(#"{"event":"error","code":30016,"msg":"param error: v2 expects channel and instId"}"#) }
+                return .reply(["books1", "trade"].map { #"{"event":"subscribe","arg":{"instType":"SPOT","channel":"\#($0)","instId":"BTCUSDT"}}"# }, subscribes: true)
+            }
         case .upbit:
             if text == "PING" { return .reply([#"{"status":"UP"}"#], subscribes: false) }
             guard text.contains("\"ticket\"") else { return .none }
@@ -102,7 +114,9 @@ public struct SimulatedProtocol: Sendable {
             if text.contains(#""PING""#) { return .reply([#"{"id":0,"code":0,"msg":"PONG"}"#], subscribes: false) }
             guard text.contains(#""SUBSCRIPTION""#) else { return .none }
             let channels = text.components(separatedBy: "\"").filter { $0.hasPrefix("spot@") }
-            if rejecting { return .rejectAndClose(#"{"id":0,"code":100,"msg":"Not Subscribed successfully! [\#(channels.first ?? "")].  Reason： Blocked! "}"#) }
+            // MEXC refuses with code 0 and the refused channels in the text (JKorf/Mexc.Net issue 35); the real
+            // server then closes a connection left without a subscription after 30 s, venue-sim at once.
+            if rejecting { return .rejectAndClose(#"{"id":0,"code":0,"msg":"Not Subscribed successfully! [\#(channels.joined(separator: ","))].  Reason： Blocked! "}"#) }
             return .reply(channels.map { #"{"id":0,"code":0,"msg":"\#($0)"}"# }, subscribes: true)
         case .kucoin:
             let id = Self.quoted(after: #""id":""#, in: text) ?? ""
@@ -164,6 +178,11 @@ public struct SimulatedProtocol: Sendable {
                 return (#"{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":\#(millis),"data":[{"T":\#(millis),"s":"BTCUSDT","S":"Buy","v":"0.001","p":"\#(last)","L":"PlusTick","i":"\#(index)","BT":false}]}"#, last)
             }
             return (#"{"topic":"orderbook.1.BTCUSDT","ts":\#(millis),"type":"snapshot","data":{"s":"BTCUSDT","b":[["\#(bid)","0.5"]],"a":[["\#(ask)","0.4"]],"u":\#(index + 1),"seq":\#(index)},"cts":\#(millis)}"#, bid)
+        case .bitget where bitgetAPI == .v3:
+            if index % 4 == 3 {
+                return (#"{"action":"update","arg":{"instType":"spot","topic":"publicTrade","symbol":"BTCUSDT"},"data":[{"i":"\#(index)","p":"\#(last)","v":"0.01","S":"buy","T":"\#(millis)","L":"\#(index)","isRPI":"no"}],"ts":\#(millis)}"#, last)
+            }
+            return (#"{"action":"snapshot","arg":{"instType":"spot","topic":"books1","symbol":"BTCUSDT"},"data":[{"a":[["\#(ask)","0.4"]],"b":[["\#(bid)","0.5"]],"checksum":0,"seq":\#(index + 1),"pseq":\#(index),"ts":"\#(millis)"}],"ts":\#(millis)}"#, bid)
         case .bitget:
             if index % 4 == 3 {
                 return (#"{"action":"update","arg":{"instType":"SPOT","channel":"trade","instId":"BTCUSDT"},"data":[{"ts":"\#(millis)","price":"\#(last)","size":"0.01","side":"buy","tradeId":"\#(index)"}],"ts":\#(millis)}"#, last)

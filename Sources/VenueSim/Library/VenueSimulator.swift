@@ -11,8 +11,10 @@ import TickbusTelemetry
 
 /// Loopback WebSocket servers speaking each implemented source's real protocol (subscribe and ack,
 /// keepalives, frame shapes), all quoting one shared random-walk price so cross-venue spreads look real.
+/// Bitget speaks v3 at `/bitget` and v2 at `/bitget/v2`.
 /// One HTTP port serves `/<source>` WebSockets and `POST /control/<source>/<fault>` to inject faults:
-/// `disconnect`, `stall`, `resume`, `reject` (reject subscriptions from now on), `accept`, `malformed`
+/// `disconnect`, `stall`, `resume`, `reject` (reject subscriptions from now on; MEXC the way it refuses
+/// channels, code 0 and "Not Subscribed successfully! … Reason： Blocked!"), `accept`, `malformed`
 /// (`?kind=<MalformedKind>&count=N`: bad frames next, default one `types`); `GET /control/<source>/stats`
 /// answers what was sent (the fault drills' ground truth).
 public final class VenueSimulator: Sendable {
@@ -314,7 +316,7 @@ public final class VenueSimulator: Sendable {
                 }
                 let connectID = parameters["connectId"] ?? ""
                 guard let source = SourceID(rawValue: name), self.configuration.sources.contains(source),
-                      let simulated = SimulatedProtocol(source: source) else { return .dontUpgrade }
+                      let simulated = SimulatedProtocol(source: source, path: path) else { return .dontUpgrade }
                 return .upgrade([:]) { inbound, outbound, _ in
                     try await self.serve(simulated, connectID: connectID, inbound: inbound, outbound: outbound)
                 }

@@ -1,7 +1,8 @@
 public import TickbusMarket
 
 /// Binance spot: `<symbol>@bookTicker` (best bid/ask, no venue time) and `<symbol>@trade` (time `T`, ms),
-/// subscribed with one SUBSCRIBE request on `/ws`; the combined-stream wrapper is accepted too.
+/// subscribed with one SUBSCRIBE request on `/ws`; the combined-stream wrapper is accepted too, and so is
+/// `<symbol>@aggTrade` (recorded data; a trade at `T`).
 public struct BinanceAdapter: VenueAdapter {
     public let source = SourceID.binance
     public let defaultEndpoint = "wss://stream.binance.com:9443/ws"
@@ -89,7 +90,10 @@ public struct BinanceAdapter: VenueAdapter {
                 ask: try decimal(raw(fields.a), "a"), askSize: try decimal(raw(fields.askSize), "A"),
                 venueTime: nil, receiveTime: receiveTime))
         }
-        if let type = fields.e, type.kind == .string, let name = raw(type), name.elementsEqual("trade".utf8) {
+        // `aggTrade` (fills of one taker order at one price; not subscribed, decoded for recorded data) has
+        // the same `s`, `p` and `T`; its `a` is the aggregate id, not an ask, and it has no `u`.
+        if let type = fields.e, type.kind == .string, let name = raw(type),
+           name.elementsEqual("trade".utf8) || name.elementsEqual("aggTrade".utf8) {
             let (symbol, instrument) = try resolve(fields.s)
             return .tick(Tick(
                 source: source, instrument: instrument, venueSymbol: symbol, kind: .trade,

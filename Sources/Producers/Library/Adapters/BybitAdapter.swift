@@ -1,7 +1,8 @@
 public import TickbusMarket
 
 /// Bybit v5 spot: `orderbook.1.<SYMBOL>` (best bid/ask snapshots every 10 ms; matching-engine time `cts`,
-/// else message time `ts`) and `publicTrade.<SYMBOL>` (fill time `T`). Keepalive `{"op":"ping"}`.
+/// else message time `ts`) and `publicTrade.<SYMBOL>` (fill time `T`). Keepalive `{"op":"ping"}`. Spot
+/// `tickers.<SYMBOL>` (recorded data) has a last price and no bid/ask: a trade tick at the message `ts`.
 public struct BybitAdapter: VenueAdapter {
     public let source = SourceID.bybit
     public let defaultEndpoint = "wss://stream.bybit.com/v5/public/spot"
@@ -49,6 +50,14 @@ public struct BybitAdapter: VenueAdapter {
                 }
                 return events
             }
+            // Spot `tickers` (not subscribed; recorded data): last price and 24 h stats, no bid or ask.
+            if topic.hasPrefix("tickers.") {
+                let (symbol, instrument) = try resolve(data["symbol"])
+                return [.tick(Tick(
+                    source: source, instrument: instrument, venueSymbol: symbol, kind: .trade,
+                    last: try decimal(data["lastPrice"], "lastPrice"),
+                    venueTime: try milliseconds(message["ts"], "ts"), receiveTime: receiveTime))]
+            }
             throw fail("unexpected topic '\(topic)'")
         }
         if let success = message["success"]?.bool {
@@ -60,7 +69,7 @@ public struct BybitAdapter: VenueAdapter {
     }
 
     private func resolve(_ value: JSONValue?) throws(VenueDecodeError) -> (String, Instrument) {
-        guard let symbol = value?.string else { throw fail("field 's' missing") }
+        guard let symbol = value?.string else { throw fail("field 's' (tickers: 'symbol') missing") }
         guard let instrument = symbols.instrument(for: symbol) else { throw fail("unsubscribed symbol '\(symbol)'") }
         return (symbol, instrument)
     }

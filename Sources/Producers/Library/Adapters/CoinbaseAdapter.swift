@@ -2,6 +2,7 @@ public import TickbusMarket
 
 /// Coinbase Exchange: the `ticker` channel (best bid/ask with sizes and the last trade, per match, `time`
 /// in ISO-8601 µs) plus `heartbeat` for liveness. One tick per ticker message: kind `quote` with `last` set.
+/// `match`/`last_match` (the `matches` channel, in recorded data) are trades at their `time`.
 public struct CoinbaseAdapter: VenueAdapter {
     public let source = SourceID.coinbase
     public let defaultEndpoint = "wss://ws-feed.exchange.coinbase.com"
@@ -36,6 +37,17 @@ public struct CoinbaseAdapter: VenueAdapter {
                 venueTime: time, receiveTime: receiveTime))]
         }
         if type.stringEquals("heartbeat") { return [.heartbeat] }
+        // The `matches` channel (not subscribed; recorded data): one trade each, `last_match` first.
+        if type.stringEquals("match") || type.stringEquals("last_match") {
+            guard let symbol = message["product_id"]?.string else { throw fail("field 'product_id' missing") }
+            guard let instrument = symbols.instrument(for: symbol) else { throw fail("unsubscribed product '\(symbol)'") }
+            guard let timeBytes = message["time"]?.rawBytes, let time = ISO8601Microseconds.parse(timeBytes) else {
+                throw fail("field 'time' missing or not ISO-8601")
+            }
+            return [.tick(Tick(
+                source: source, instrument: instrument, venueSymbol: symbol, kind: .trade,
+                last: try decimal(message["price"], "price"), venueTime: time, receiveTime: receiveTime))]
+        }
         if type.stringEquals("subscriptions") {
             let channels = message["channels"]?.elements.compactMap { $0["name"]?.string ?? $0.string } ?? []
             return [.subscribed(channels.joined(separator: ","))]

@@ -6,6 +6,7 @@ public import TickbusMarket
 
 /// KuCoin spot (classic push): `/spotMarket/level1` (best bid/ask, `timestamp` ms) and `/market/match` (every
 /// trade, `time` in nanoseconds as a string, converted to µs exactly by dropping the last three digits).
+/// `/market/ticker` (recorded data: best bid/ask and last, `time` ms) decodes too.
 ///
 /// The WebSocket URL is not fixed: before every connection `POST <endpoint>/api/v1/bullet-public` returns a
 /// token (valid for one connection's life), the server to use and its ping interval, so the configured
@@ -72,6 +73,18 @@ public struct KuCoinAdapter: VenueAdapter {
             return [.tick(Tick(
                 source: source, instrument: instrument, venueSymbol: symbol, kind: .trade,
                 last: try decimal(data["price"], "price"), venueTime: time, receiveTime: receiveTime))]
+        case "/market/ticker":
+            // Not subscribed (recorded data): best bid/ask with sizes and the last trade, at `time` (ms; the
+            // docs' example spells it `Time`). `/market/ticker:all` names the symbol in `subject`.
+            var symbol = String(topic[topic.index(after: colon)...])
+            if symbol == "all", let subject = message["subject"]?.string { symbol = subject }
+            guard let instrument = symbols.instrument(for: symbol) else { throw fail("unsubscribed symbol '\(symbol)'") }
+            return [.tick(Tick(
+                source: source, instrument: instrument, venueSymbol: symbol, kind: .quote,
+                bid: try decimal(data["bestBid"], "bestBid"), bidSize: data["bestBidSize"]?.decimal,
+                ask: try decimal(data["bestAsk"], "bestAsk"), askSize: data["bestAskSize"]?.decimal,
+                last: data["price"]?.decimal,
+                venueTime: try milliseconds(data["time"] ?? data["Time"], "time"), receiveTime: receiveTime))]
         default:
             throw fail("unexpected topic '\(topic)'")
         }

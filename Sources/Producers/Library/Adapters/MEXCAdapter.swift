@@ -5,7 +5,10 @@ public import TickbusMarket
 /// MEXC spot v3: aggregated book ticker and deals at 10 ms (`spot@public.aggre.bookTicker.v3.api.pb@10ms@BTCUSDT`,
 /// `…deals…`). Data frames are binary protobuf (`PushDataV3ApiWrapper`, decoded with the generated code in
 /// `MEXC/`, schema in `Protos/mexc_push.proto`); acknowledgements and pongs are JSON text
-/// (`{"id":0,"code":0,"msg":…}`, a non-zero code is a rejection). Prices are decimal strings, kept as sent.
+/// (`{"id":0,"code":0,"msg":…}`). Only a `msg` equal to a requested channel acknowledges it: MEXC refuses a
+/// channel with `code` 0 and `"Not Subscribed successfully! [channels].  Reason： Blocked! "` (JKorf/Mexc.Net
+/// issue 35), which is a rejection whatever the code, as is any non-zero code. Prices are decimal strings,
+/// kept as sent.
 ///
 /// Venue time: the book ticker's `lastOrderCreateTime` when present (added 2026-06), else the wrapper's
 /// `sendTime`, else `createTime`; a deal's own `time`. Keepalive: `{"method":"PING"}` every 20 s (the
@@ -16,10 +19,13 @@ public struct MEXCAdapter: VenueAdapter {
     public let heartbeat = HeartbeatRule(keepalive: .clientFrame(.text(#"{"method":"PING"}"#), interval: .seconds(20)),
                                          dataTimeout: .seconds(30), plannedReconnect: .seconds(23 * 3600))
     let symbols: SymbolTable
+    /// The channels ``subscribeFrames()`` asks for: the only acknowledgements there are.
+    let requestedChannels: Set<String>
     public var instruments: [Instrument] { symbols.instruments }
 
     public init(instruments: [Instrument]) {
         symbols = SymbolTable(instruments) { "\($0.base)\($0.quote)" }
+        requestedChannels = Set(symbols.instruments.flatMap { Self.channels(for: "\($0.base)\($0.quote)") })
     }
 
     static func channels(for symbol: String) -> [String] {
@@ -111,8 +117,10 @@ public struct MEXCAdapter: VenueAdapter {
         let message = try parseJSON(frame).root
         guard let code = message["code"]?.int64 else { throw fail("control message without 'code'") }
         let text = message["msg"]?.string ?? ""
-        guard code == 0 else { return [.rejected("code \(code): \(text)")] }
-        return text == "PONG" ? [.pong] : [.subscribed(text)]
+        guard code == 0, !text.hasPrefix("Not Subscribed") else { return [.rejected("code \(code): \(text)")] }
+        if text == "PONG" { return [.pong] }
+        guard requestedChannels.contains(text) else { throw fail("control message '\(text)' acknowledges no requested channel") }
+        return [.subscribed(text)]
     }
 
     private func decimal(_ text: String, _ name: String) throws(VenueDecodeError) -> DecimalText {

@@ -1,10 +1,12 @@
 public import TickbusMarket
 
 /// OKX v5 public: `bbo-tbt` (top of book every 10 ms when it changes, `ts` ms string) and `trades`.
-/// Keepalive is the bare text `ping` → `pong` (not JSON).
+/// `tickers` (best bid/ask and last, throttled to 100 ms) is not subscribed but decoded, for recorded data.
+/// Keepalive is the bare text `ping` → `pong` (not JSON). The endpoint is on port 443: port 8443 stopped
+/// accepting WebSocket connections on 2026-10-31 (docs/configuration.md, "Venue endpoints").
 public struct OKXAdapter: VenueAdapter {
     public let source = SourceID.okx
-    public let defaultEndpoint = "wss://ws.okx.com:8443/ws/v5/public"
+    public let defaultEndpoint = "wss://ws.okx.com/ws/v5/public"
     /// OKX closes a connection after 30 s without traffic; ping every 20 s.
     public let heartbeat = HeartbeatRule(keepalive: .clientFrame(.text("ping"), interval: .seconds(20)), dataTimeout: .seconds(30))
     let symbols: SymbolTable
@@ -42,6 +44,13 @@ public struct OKXAdapter: VenueAdapter {
                     events.append(.tick(Tick(
                         source: source, instrument: instrument, venueSymbol: symbol, kind: .trade,
                         last: try decimal(entry["px"], "px"),
+                        venueTime: try milliseconds(entry["ts"], "ts"), receiveTime: receiveTime)))
+                } else if channel.stringEquals("tickers") {
+                    events.append(.tick(Tick(
+                        source: source, instrument: instrument, venueSymbol: symbol, kind: .quote,
+                        bid: try decimal(entry["bidPx"], "bidPx"), bidSize: entry["bidSz"]?.decimal,
+                        ask: try decimal(entry["askPx"], "askPx"), askSize: entry["askSz"]?.decimal,
+                        last: entry["last"]?.decimal,
                         venueTime: try milliseconds(entry["ts"], "ts"), receiveTime: receiveTime)))
                 } else {
                     throw fail("unexpected channel '\(channel.string ?? "?")'")

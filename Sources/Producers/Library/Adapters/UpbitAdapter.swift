@@ -6,7 +6,10 @@ public import TickbusMarket
 /// simply starts); errors come as `{"error":{"name":…,"message":…}}`. Keepalive: text `PING` every 60 s,
 /// answered with `{"status":"UP"}` (the server cuts connections idle for ~120 s).
 ///
-/// Venue time is the message `timestamp` (ms) for both channels: `trade_timestamp` has whole-second
+/// Recorded data in the `SIMPLE` format (abbreviated keys), the `…_LIST` formats (arrays of messages) and
+/// `ticker` messages (last price, no bid/ask: a trade tick) decode too.
+///
+/// Venue time is the message `timestamp` (ms) for every type: `trade_timestamp` has whole-second
 /// resolution in every recording seen, which would make trades look up to a second older than they are.
 public struct UpbitAdapter: VenueAdapter {
     public let source = SourceID.upbit
@@ -35,7 +38,20 @@ public struct UpbitAdapter: VenueAdapter {
 
     public func decode(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent] {
         let message = try parseJSON(frame).root
+        // SIMPLE_LIST and DEFAULT_LIST put the messages of one push in an array.
+        if message.kind == .array {
+            var events: [VenueEvent] = []
+            for element in message.elements { events += try decodeMessage(element, receiveTime: receiveTime) }
+            return events
+        }
+        return try decodeMessage(message, receiveTime: receiveTime)
+    }
+
+    private func decodeMessage(_ message: JSONValue, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent] {
         guard message.kind == .object else { throw fail("message is not an object") }
+        if let type = message["type"] { return try decodeData(message, type: type, keys: .default, receiveTime: receiveTime) }
+        // The SIMPLE format: the same messages with abbreviated keys (`ty`, `cd`, `tms`, `obu`…).
+        if let type = message["ty"] { return try decodeData(message, type: type, keys: .simple, receiveTime: receiveTime) }
         if let status = message["status"] {
             guard status.stringEquals("UP") else { throw fail("unexpected status '\(status.string ?? "?")'") }
             return [.pong]
@@ -43,30 +59,48 @@ public struct UpbitAdapter: VenueAdapter {
         if let error = message["error"] {
             return [.rejected("\(error["name"]?.string ?? "error"): \(error["message"]?.string ?? "")")]
         }
-        guard let type = message["type"]?.string else { throw fail("field 'type' missing") }
-        guard let code = message["code"]?.string, let instrument = symbols.instrument(for: code) else {
+        throw fail("field 'type' missing")
+    }
+
+    /// `orderbook` (best bid/ask from the first unit), `trade` and `ticker` (last price `trade_price`; the
+    /// ticker has no bid or ask).
+    private func decodeData(_ message: JSONValue, type: JSONValue, keys: Keys, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent] {
+        guard let code = message[keys.code]?.string, let instrument = symbols.instrument(for: code) else {
             throw fail("missing or unsubscribed code")
         }
-        guard let time = Self.venueTime(message["timestamp"]) else { throw fail("field 'timestamp' missing or not a time") }
-        switch type {
-        case "orderbook":
-            guard let best = message["orderbook_units"]?.elements.first else { throw fail("field 'orderbook_units' missing or empty") }
+        guard let time = Self.venueTime(message[keys.timestamp]) else { throw fail("field '\(keys.timestamp)' missing or not a time") }
+        if type.stringEquals("orderbook") {
+            guard let best = message[keys.units]?[0] else { throw fail("field '\(keys.units)' missing or empty") }
             // An empty side comes as price 0.
-            let bid = best["bid_price"]?.decimal.flatMap { $0.doubleValue > 0 ? $0 : nil }
-            let ask = best["ask_price"]?.decimal.flatMap { $0.doubleValue > 0 ? $0 : nil }
+            let bid = best[keys.bidPrice]?.decimal.flatMap { $0.doubleValue > 0 ? $0 : nil }
+            let ask = best[keys.askPrice]?.decimal.flatMap { $0.doubleValue > 0 ? $0 : nil }
             guard bid != nil || ask != nil else { throw fail("orderbook without a price on either side") }
             return [.tick(Tick(
                 source: source, instrument: instrument, venueSymbol: code, kind: .quote,
-                bid: bid, bidSize: bid == nil ? nil : best["bid_size"]?.decimal,
-                ask: ask, askSize: ask == nil ? nil : best["ask_size"]?.decimal,
+                bid: bid, bidSize: bid == nil ? nil : best[keys.bidSize]?.decimal,
+                ask: ask, askSize: ask == nil ? nil : best[keys.askSize]?.decimal,
                 venueTime: time, receiveTime: receiveTime))]
-        case "trade":
+        }
+        if type.stringEquals("trade") || type.stringEquals("ticker") {
             return [.tick(Tick(
                 source: source, instrument: instrument, venueSymbol: code, kind: .trade,
-                last: try decimal(message["trade_price"], "trade_price"), venueTime: time, receiveTime: receiveTime))]
-        default:
-            throw fail("unexpected type '\(type)'")
+                last: try decimal(message[keys.tradePrice], keys.tradePriceName), venueTime: time, receiveTime: receiveTime))]
         }
+        throw fail("unexpected type '\(type.string ?? "?")'")
+    }
+
+    /// The keys of the fields read, in the DEFAULT and the SIMPLE format (Upbit's WebSocket reference lists
+    /// each field with its abbreviation).
+    struct Keys {
+        var code, timestamp, units, bidPrice, bidSize, askPrice, askSize, tradePrice: StaticString
+        /// `tradePrice` as a String for errors, a literal so a trade builds no string.
+        var tradePriceName: String
+
+        static let `default` = Keys(code: "code", timestamp: "timestamp", units: "orderbook_units", bidPrice: "bid_price",
+                                    bidSize: "bid_size", askPrice: "ask_price", askSize: "ask_size", tradePrice: "trade_price",
+                                    tradePriceName: "trade_price")
+        static let simple = Keys(code: "cd", timestamp: "tms", units: "obu", bidPrice: "bp", bidSize: "bs",
+                                 askPrice: "ap", askSize: "as", tradePrice: "tp", tradePriceName: "tp")
     }
 
     /// ms, or µs when above 10^15 (one recorded USDT market orderbook carried µs).
