@@ -238,7 +238,7 @@ public final class ConnectionSupervisor: Service, Sendable {
             // Never the full URL: KuCoin's carries a token.
             await queue.send(.status(.connected, detail: (adapter.relay.map { "\($0) " } ?? "") + Self.withoutQuery(endpoint), time: Self.now()))
             for frame in adapter.handshakeFrames() { try await outbound.write(Self.outboundFrame(frame)) }
-            if !adapter.subscribesAfterWelcome { try await self.subscribe(outbound) }
+            if !adapter.subscribesAfterWelcome { try await self.subscribe(outbound, plan: plan) }
             let connectedAt = ContinuousClock.now
             // A venue that never acknowledges (RTDS) counts as subscribed once asked: its silence is then
             // "subscribed, no live data", judged by the data timeout alone.
@@ -273,7 +273,7 @@ public final class ConnectionSupervisor: Service, Sendable {
                         case .text(let text): WebSocketFrame(opcode: .text, bytes: Array(text.utf8))
                         case .binary(let buffer): WebSocketFrame(opcode: .binary, bytes: Array(buffer.readableBytesView))
                         }
-                        try await self.handle(frame, outbound: outbound, liveness: liveness)
+                        try await self.handle(frame, outbound: outbound, liveness: liveness, plan: plan)
                     }
                     // The venue closed: returning lets the library hand back its close frame.
                 }
@@ -285,8 +285,8 @@ public final class ConnectionSupervisor: Service, Sendable {
         return (UInt16(webSocketErrorCode: close.closeCode), close.reason)
     }
 
-    private func subscribe(_ outbound: WebSocketOutboundWriter) async throws {
-        for frame in adapter.subscribeFrames(at: Self.now()) {
+    private func subscribe(_ outbound: WebSocketOutboundWriter, plan: ConnectionPlan) async throws {
+        for frame in plan.subscriptions ?? adapter.subscribeFrames(at: Self.now()) {
             try await outbound.write(Self.outboundFrame(frame))
         }
     }
@@ -299,7 +299,7 @@ public final class ConnectionSupervisor: Service, Sendable {
         url.firstIndex(of: "?").map { String(url[..<$0]) } ?? url
     }
 
-    private func handle(_ frame: WebSocketFrame, outbound: WebSocketOutboundWriter, liveness: LivenessBox) async throws {
+    private func handle(_ frame: WebSocketFrame, outbound: WebSocketOutboundWriter, liveness: LivenessBox, plan: ConnectionPlan) async throws {
         let receiveTime = Self.now()
         countFrame()
         var events: [VenueEvent] = []
@@ -340,7 +340,7 @@ public final class ConnectionSupervisor: Service, Sendable {
             case .reply(let reply):
                 try await outbound.write(Self.outboundFrame(reply))
             case .welcome:
-                if adapter.subscribesAfterWelcome { try await subscribe(outbound) }
+                if adapter.subscribesAfterWelcome { try await subscribe(outbound, plan: plan) }
             case .pong, .heartbeat:
                 break
             }

@@ -128,10 +128,14 @@ public struct ObservationLedger: Sendable {
 public struct ConnectionPlan: Sendable, Hashable {
     public var url: String
     public var heartbeat: HeartbeatRule
+    /// The subscription for this endpoint when it depends on the URL (Bitget's v2 and v3 APIs); `nil`: the
+    /// adapter's ``VenueAdapter/subscribeFrames(at:)``.
+    public var subscriptions: [WebSocketFrame]?
 
-    public init(url: String, heartbeat: HeartbeatRule) {
+    public init(url: String, heartbeat: HeartbeatRule, subscriptions: [WebSocketFrame]? = nil) {
         self.url = url
         self.heartbeat = heartbeat
+        self.subscriptions = subscriptions
     }
 }
 

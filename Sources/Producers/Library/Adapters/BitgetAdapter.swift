@@ -1,4 +1,3 @@
-import Synchronization
 public import TickbusMarket
 
 /// Bitget spot, v3 (UTA) by default: `books1` (best bid/ask, 20 ms for BTCUSDT; rows `a`/`b`, `ts` ms string)
@@ -22,9 +21,6 @@ public struct BitgetAdapter: VenueAdapter {
         keepalive: .clientFrame(.text("ping"), interval: .seconds(25)), dataTimeout: .seconds(30),
         plannedReconnect: .seconds(23 * 3600 + 50 * 60))
     let symbols: SymbolTable
-    /// The API of the endpoint prepared last (``prepareConnection(endpoint:)`` runs before every connection,
-    /// ``subscribeFrames()`` right after it connects): the protocol's subscribe call does not see the URL.
-    private let preparedVersion = VersionBox()
     public var instruments: [Instrument] { symbols.instruments }
 
     public init(instruments: [Instrument]) {
@@ -40,12 +36,13 @@ public struct BitgetAdapter: VenueAdapter {
         return path.split(separator: "/").contains("v2") ? .v2 : .v3
     }
 
+    /// The subscription follows the endpoint's API version (the plan carries it; the adapter keeps no state).
     public func prepareConnection(endpoint: String) async throws(ConnectionPreparationError) -> ConnectionPlan {
-        preparedVersion.set(Self.apiVersion(ofEndpoint: endpoint))
-        return ConnectionPlan(url: endpoint, heartbeat: heartbeat)
+        ConnectionPlan(url: endpoint, heartbeat: heartbeat, subscriptions: subscribeFrames(version: Self.apiVersion(ofEndpoint: endpoint)))
     }
 
-    public func subscribeFrames() -> [WebSocketFrame] { subscribeFrames(version: preparedVersion.value) }
+    /// The default endpoint's (v3) subscription.
+    public func subscribeFrames() -> [WebSocketFrame] { subscribeFrames(version: .v3) }
 
     public func subscribeFrames(version: APIVersion) -> [WebSocketFrame] {
         let args = symbols.instruments.flatMap { instrument -> [String] in
@@ -169,9 +166,3 @@ public struct BitgetAdapter: VenueAdapter {
     }
 }
 
-/// The API version of the endpoint a connection is being made to.
-private final class VersionBox: Sendable {
-    private let version = Mutex(BitgetAdapter.APIVersion.v3)
-    var value: BitgetAdapter.APIVersion { version.withLock { $0 } }
-    func set(_ value: BitgetAdapter.APIVersion) { version.withLock { $0 = value } }
-}
