@@ -2,7 +2,7 @@
 import Testing
 import TickbusMarket
 
-@Suite("Snapshots (ARCHITECTURE §4)")
+@Suite("Snapshots (docs/aggregator.md)")
 struct SnapshotTests {
     @Test("per-second OHLC, carry-forward with age, and the 60 s carry limit")
     func carryForward() {

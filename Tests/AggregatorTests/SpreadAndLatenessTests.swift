@@ -2,7 +2,7 @@
 import Testing
 import TickbusMarket
 
-@Suite("Spreads and lateness (ARCHITECTURE §4)")
+@Suite("Spreads and lateness (docs/aggregator.md)")
 struct SpreadAndLatenessTests {
     @Test("one spread per unordered pair and second, a < b by source id, native diff only for equal quotes")
     func pairOrdering() {

@@ -2,7 +2,7 @@
 import Testing
 import TickbusMarket
 
-@Suite("15-minute windows (ARCHITECTURE §4)")
+@Suite("15-minute windows (docs/aggregator.md)")
 struct WindowTests {
     /// Chainlink every 2 s from the boundary to the next one, with a tick exactly on each boundary.
     func chainlinkWindow(skipping gap: ClosedRange<Double>? = nil) -> [Tick] {

@@ -209,6 +209,7 @@ struct HealthAssessmentTests {
         #expect(check("lag chainlink BTC-USD", report)?.status == .warn)
         #expect(check("lag chainlink BTC-USD", report)?.required == false)
         #expect(check("fill chainlink BTC-USD", report)?.status == .warn)
+        #expect(report.text().contains("* informational: warns, never fails OVERALL"))
         // Made required (`--source chainlink!`), the same silence fails.
         configuration.feeds[2].required = true
         let strict = HealthAssessment.report(configuration: configuration, now: now, postgres: .success(measured), kafka: .success(kafka()))
@@ -228,6 +229,8 @@ struct HealthAssessmentTests {
         #expect(lag.status == .fail)
         #expect(lag.detail == "newest tick 2026-11-24T09:19:15.000Z, 45 s ago; producer reports stale: rtds: subscribed, no live data for 15 s (3 s ago); latest connected: rtds wss://ws-live-data.polymarket.com (2 s ago); 3 disconnects in the last hour without data; relay rtds")
         #expect(report.overall == .fail)
+        let row = try #require(report.text().split(separator: "\n").first { $0.hasPrefix("chainlink_twap") })
+        #expect(row.hasSuffix("FAIL     rtds"), "the relay in use: \(row)")
         // A passing feed's detail stays short; its connection is in the JSON either way.
         measured.connections[.binance] = .init(state: "subscribed", stateDetail: "bookTicker", stateTime: now - 60_000_000,
                                                connectedDetail: "wss://stream.binance.com:9443/stream")

@@ -1,6 +1,6 @@
 public import TickbusMarket
 
-/// One source × instrument × second (topic `snapshots.1s`, ARCHITECTURE §4). Times in µs since the epoch.
+/// One source × instrument × second (topic `snapshots.1s`, docs/aggregator.md). Times in µs since the epoch.
 public struct SnapshotRecord: Sendable, Hashable {
     public var source: SourceID
     public var instrument: Instrument

@@ -1,6 +1,6 @@
 public import TickbusMarket
 
-/// The aggregation rules of ARCHITECTURE §4 as a deterministic state machine over ticks and a clock.
+/// The aggregation rules of docs/aggregator.md as a deterministic state machine over ticks and a clock.
 ///
 /// Ticks go in with ``ingest(line:)`` (JSON bytes) or ``ingest(_:)``; records come out of ``takeRecords()``.
 /// The clock is the highest event time ingested (replay) and can be pushed by the caller (``advanceClock(to:)``,

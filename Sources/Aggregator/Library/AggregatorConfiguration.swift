@@ -1,6 +1,6 @@
 public import TickbusMarket
 
-/// The rules of ARCHITECTURE §4 that are configuration: lateness, gap limits, the carry limit and the FX legs.
+/// The rules of docs/aggregator.md that are configuration: lateness, gap limits, the carry limit and the FX legs.
 public struct AggregatorConfiguration: Sendable, Hashable {
     /// How long after the end of a second its ticks may still arrive. Default: 2 s for venues, 5 s for the
     /// oracle sources (`chainlink_twap`, `chainlink`, `pyth`, `binance_rtds`) (RTDS delivers observations ~1.1–1.4 s after their

@@ -1,6 +1,6 @@
 public import TickbusMarket
 
-/// What the aggregator needs from a tick, read straight from its JSON bytes (ARCHITECTURE §3).
+/// What the aggregator needs from a tick, read straight from its JSON bytes (docs/topics.md).
 ///
 /// Going through ``TickCodec`` would build every string of the tick; the aggregator needs three numbers,
 /// three integers and two ids, so this scanner reads the object once without allocating. Field order and

@@ -85,8 +85,8 @@ public struct ConsumerGroup: Sendable, Hashable {
     }
 }
 
-/// What the health service checks and where the lines are. Defaults follow ARCHITECTURE §6: venues tick
-/// many times a second, the oracle sources (Chainlink and Binance as relayed by RTDS) about once.
+/// What the health service checks and where the lines are. Defaults follow docs/health.md: venues tick
+/// many times a second, the oracle sources Polymarket relays (the TWAP, Chainlink and Pyth spot, Binance via RTDS) about once.
 public struct HealthConfiguration: Sendable {
     public var postgres = PostgresSettings()
     public var topics = TopicNames()

@@ -7,16 +7,17 @@ extension HealthReport {
         var lines: [String] = []
         lines.append("Tickbus health at \(isoTime(generatedAt)) (fill window \(windowSeconds) s)")
         lines.append("")
-        lines.append(row(["SOURCE", "INSTRUMENT", "NEWEST (UTC)", "LAG s", "FRESH/EXPECTED", "FILL", "VERDICT"],
+        lines.append(row(["SOURCE", "INSTRUMENT", "NEWEST (UTC)", "LAG s", "FRESH/EXPECTED", "FILL", "VERDICT", "RELAY"],
                          widths: Self.feedWidths))
         for feed in feeds {
             lines.append(row([
                 feed.feed.source.rawValue, feed.feed.instrument.description,
                 feed.newestEventTime.map(isoTime) ?? "none", feed.lagSeconds.map { String(format: "%.1f", $0) } ?? "-",
                 "\(feed.freshSeconds)/\(feed.expectedSeconds)", feed.fillRate.map { String(format: "%.1f%%", $0 * 100) } ?? "-",
-                feed.verdict.rawValue,
+                feed.verdict.rawValue + (feed.feed.required ? "" : "*"), feed.connection?.relay ?? "-",
             ], widths: Self.feedWidths))
         }
+        if feeds.contains(where: { !$0.feed.required }) { lines.append("* informational: warns, never fails OVERALL") }
         lines.append("")
         lines.append(row(["CONSUMER GROUP", "ROLE", "LAG msgs", "LAG s", "VERDICT"], widths: [24, 10, 10, 9, 7]))
         for group in groups {
@@ -44,7 +45,7 @@ extension HealthReport {
     }
 
     /// Column widths of the feed table; the first fits the longest source id (`chainlink_twap`).
-    private static let feedWidths = [15, 10, 24, 9, 15, 7, 7]
+    private static let feedWidths = [15, 10, 24, 9, 15, 7, 8, 8]
 
     private func row(_ cells: [String], widths: [Int]) -> String {
         zip(cells, widths).map { cell, width in

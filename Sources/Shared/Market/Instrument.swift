@@ -1,4 +1,4 @@
-/// A canonical instrument `BASE-QUOTE` in upper case, e.g. `BTC-USDT` (ARCHITECTURE §2).
+/// A canonical instrument `BASE-QUOTE` in upper case, e.g. `BTC-USDT` (docs/topics.md#sources).
 ///
 /// Venue spellings (`btcusdt`, `KRW-BTC`, `BTC_USDT`) are mapped by each adapter; this type only accepts and
 /// prints the canonical form, so every topic key and table row uses one spelling.

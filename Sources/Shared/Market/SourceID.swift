@@ -56,7 +56,7 @@ public enum SourceID: String, Sendable, Hashable, CaseIterable, Comparable, Cust
 }
 
 extension SourceID {
-    /// The markets collected when none are configured (ARCHITECTURE §2); the first is the source's BTC market,
+    /// The markets collected when none are configured (docs/topics.md#sources); the first is the source's BTC market,
     /// the others FX legs.
     public var defaultInstruments: [Instrument] {
         let names: [String] = switch self {

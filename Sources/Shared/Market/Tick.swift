@@ -1,4 +1,4 @@
-/// One observation from a source (ARCHITECTURE §3): a quote, a trade or an oracle value, with the venue's
+/// One observation from a source (docs/topics.md): a quote, a trade or an oracle value, with the venue's
 /// numbers exactly as sent and both clocks in microseconds since the epoch.
 public struct Tick: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable {

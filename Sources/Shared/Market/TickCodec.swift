@@ -1,4 +1,4 @@
-/// The JSON form of a tick on `ticks.<source>` (ARCHITECTURE §3), written and read byte by byte: prices are
+/// The JSON form of a tick on `ticks.<source>` (docs/topics.md), written and read byte by byte: prices are
 /// copied as the venue's decimal text, never through `Double`.
 public enum TickCodec {
     /// One JSON object, fields in the documented order, `null` for absent numbers; `exact` only when set.

@@ -1,4 +1,4 @@
-/// The Kafka topics of ARCHITECTURE §1, with the optional deployment prefix applied in one place.
+/// The Kafka topics of docs/architecture.md, with the optional deployment prefix applied in one place.
 public struct TopicNames: Sendable, Hashable {
     /// Prepended verbatim to every topic name (e.g. `"staging."`). Default: none.
     public var prefix: String

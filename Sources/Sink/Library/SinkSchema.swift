@@ -1,4 +1,4 @@
-/// The versioned schema (ARCHITECTURE §5). Migrations are append-only: a released one is never edited, a
+/// The versioned schema (docs/tables.md). Migrations are append-only: a released one is never edited, a
 /// change is a new version. Applied by ``SchemaMigrator`` under an advisory lock, each in its own transaction.
 public enum SinkSchema {
     public struct Migration: Sendable {

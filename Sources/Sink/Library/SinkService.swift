@@ -7,7 +7,7 @@ import Synchronization
 public import TickbusKafka
 public import TickbusMarket
 
-/// `sink run`: consumer group `sink` on every Tickbus topic → Postgres (ARCHITECTURE §5).
+/// `sink run`: consumer group `sink` on every Tickbus topic → Postgres (docs/tables.md).
 ///
 /// Records are batched up to ``Configuration/batchRows`` rows or ``Configuration/batchDelay``, whichever
 /// comes first, and each batch is one transaction (``PostgresBatchWriter``). Offsets are stored and

@@ -1,6 +1,6 @@
 public import TickbusMarket
 
-/// The tables of ARCHITECTURE §5 as the sink writes them: which topic feeds each, the columns COPY fills
+/// The tables of docs/tables.md as the sink writes them: which topic feeds each, the columns COPY fills
 /// (in order), the time column partitions are ranged on, the natural key and how a redelivered key is handled.
 public enum SinkTable: String, CaseIterable, Sendable, Hashable, Comparable {
     case ticks
@@ -47,7 +47,7 @@ public enum SinkTable: String, CaseIterable, Sendable, Hashable, Comparable {
         }
     }
 
-    /// The natural key (ARCHITECTURE §5): redelivery of a key never adds a row.
+    /// The natural key (docs/tables.md): redelivery of a key never adds a row.
     public var naturalKey: [String] {
         switch self {
         case .ticks: ["producer", "seq", "ts"]
@@ -63,7 +63,7 @@ public enum SinkTable: String, CaseIterable, Sendable, Hashable, Comparable {
     /// keeps the first copy of a key.
     public var upserts: Bool { self == .windows }
 
-    /// Default retention in days (`nil`: kept forever). ARCHITECTURE §5; dead letters like events.
+    /// Default retention in days (`nil`: kept forever). docs/tables.md; dead letters like events.
     public var defaultRetentionDays: Int? {
         switch self {
         case .ticks, .spreads: 7
