@@ -20,6 +20,34 @@ struct PipelineTests {
         try runExecutable(repositoryRoot + "/scripts/run", arguments, environment: environment, deadline: deadline)
     }
 
+    /// Silences venue-sim's PolyBolt until `/health` fails `lag chainlink_twap BTC-USD` naming PolyBolt and the
+    /// producer's own cause, then resumes it (the carry-forward keeps its snapshots meanwhile).
+    func silentRelayFailsHealthByName(healthPort: Int, simulatorPort: Int) async throws {
+        func control(_ fault: String) throws {
+            let answer = try runExecutable("/usr/bin/env", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                                                            "http://127.0.0.1:\(simulatorPort)/control/polybolt/\(fault)"])
+            #expect(answer.output == "200", "\(fault)")
+        }
+        try control("silent")
+        let silenced = ContinuousClock.now
+        var detail = ""
+        let failed = try await eventually(within: .seconds(75)) {
+            guard let body = try? curl("http://127.0.0.1:\(healthPort)/health").body,
+                  let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+                  let checks = object["checks"] as? [[String: Any]],
+                  let lag = checks.first(where: { $0["name"] as? String == "lag chainlink_twap BTC-USD" }) else { return false }
+            detail = lag["detail"] as? String ?? ""
+            return lag["status"] as? String == "FAIL" && object["overall"] as? String == "FAIL"
+        }
+        try control("resume")
+        #expect(failed, "health never failed the silent relay: \(detail)")
+        #expect(ContinuousClock.now - silenced < .seconds(60), "failed \(ContinuousClock.now - silenced) after the silence")
+        #expect(detail.contains("polybolt: subscribed, no live data for"), "\(detail)")
+        #expect(detail.contains("relay polybolt"), "\(detail)")
+        let back = try await eventually(within: .seconds(60)) { (try? curl("http://127.0.0.1:\(healthPort)/health").status) == 200 }
+        #expect(back, "health did not pass again once the relay resumed")
+    }
+
     @Test func simulatedVenuesReachPostgresExactlyOnceAndHealthPasses() async throws {
         let healthPort = freePort(), simulatorPort = freePort()
         let environment = [
@@ -65,6 +93,10 @@ struct PipelineTests {
 
         // Every Grafana panel's SQL and every dashboard variable's query returns rows, while data flows.
         try await checkDashboardQueries(postgres)
+
+        // The relay of the series the markets resolve on goes silent (subscribed, nothing live): health fails
+        // it within its 30 s lag limit and names the relay and the cause; then it comes back.
+        try await silentRelayFailsHealthByName(healthPort: healthPort, simulatorPort: simulatorPort)
 
         // Producers stop; everything they published drains into Postgres.
         let stopped = try script(["stop", "producers"], environment: environment)

@@ -129,9 +129,10 @@ final class PolyBoltSimulator: Sendable {
                         try await outbound.close(WebSocketErrorCode(codeNumber: Int(controls.closeCode)), reason: "venue-sim")
                         return
                     }
-                    let observation = self.observe(walk())
+                    // Silent: the relay has nothing new, so later snapshots replay only the past.
                     let subscriptions = connection.state.withLock { $0.subscriptions }
                     guard !controls.silent, !subscriptions.isEmpty else { continue }
+                    let observation = self.observe(walk())
                     var skip: Int64 = 0
                     if controls.dropGeneration != drops {
                         drops = controls.dropGeneration
