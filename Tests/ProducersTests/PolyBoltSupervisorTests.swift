@@ -110,6 +110,7 @@ extension SupervisorTests {
             let gaps = try await statusTexts(topics).filter { $0.contains(#""event":"gap""#) }
             #expect(gaps.count == 1)
             #expect(gaps.first?.contains("7 frames missed") == true, "\(gaps)")
+            #expect(supervisor.counts.missedFrames == 7)
             #expect(supervisor.counts.connections == 1, "a gap is reported, not a reason to reconnect")
         }
     }

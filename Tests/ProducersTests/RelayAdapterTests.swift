@@ -136,6 +136,7 @@ struct RelayAdapterTests {
         let both = try decode(adapter, frame(10, dropped: 2, at: 4), &session)
         #expect(both.first == .status(.gap, "polybolt price.crypto.twap: 2 frames missed (seq 7 → 10; the server dropped 2 (slow consumer))"))
         #expect(try decode(adapter, frame(11, at: 5), &session).count == 1, "consecutive again: no event")
+        #expect(session.missedFrames == 3 + 12 + 2)
     }
 
     @Test func aFrameOfAnotherSourceIsCountedReportedOnceAndDropped() throws {

@@ -99,11 +99,13 @@ public final class ConnectionSupervisor: Service, Sendable {
         public var decodeErrors = 0
         /// Frames of another source's series, dropped (a provider pin the relay ignored).
         public var foreignFrames = 0
+        /// Frames the relay announced as missed (PolyBolt `dropped`, `seq` jumps).
+        public var missedFrames = 0
     }
 
     public var counts: Counters {
         var counts = counters.withLock { $0 }
-        counts.foreignFrames = session.withLock { $0.foreignFrames }
+        (counts.foreignFrames, counts.missedFrames) = session.withLock { ($0.foreignFrames, $0.missedFrames) }
         return counts
     }
     private var liveTicks: Int { counters.withLock { $0.ticks - $0.historyTicks } }
@@ -303,14 +305,17 @@ public final class ConnectionSupervisor: Service, Sendable {
         let receiveTime = Self.now()
         countFrame()
         var events: [VenueEvent] = []
-        let decoded = session.withLock { session -> VenueDecodeError? in
+        let (decoded, foreign, missed) = session.withLock { session -> (VenueDecodeError?, Int, Int) in
+            let before = (session.foreignFrames, session.missedFrames)
             do throws(VenueDecodeError) {
                 try adapter.decode(frame, receiveTime: receiveTime, session: &session, into: &events)
-                return nil
+                return (nil, session.foreignFrames - before.0, session.missedFrames - before.1)
             } catch {
-                return error
+                return (error, 0, 0)
             }
         }
+        if foreign > 0 { metrics.foreignFrames.increment(by: foreign) }
+        if missed > 0 { metrics.missedFrames.increment(by: missed) }
         if let error = decoded {
             await deadLetter(frame, error, receiveTime: receiveTime)
             return
@@ -348,6 +353,7 @@ public final class ConnectionSupervisor: Service, Sendable {
         if history > 0 {
             counters.withLock { $0.ticks += history; $0.historyTicks += history }
             metrics.ticks.increment(by: history)
+            metrics.historyTicks.increment(by: history)
             if ticks == 0 { await queue.send(.events(events, receiveTime: receiveTime)) }
         }
         if ticks > 0 {
@@ -483,6 +489,12 @@ struct SupervisorMetrics: Sendable {
     let ticks: Counter
     let decodeErrors: Counter
     let reconnects: Counter
+    /// Snapshot entries published as history (not sent before), part of `ticks`.
+    let historyTicks: Counter
+    /// Frames of another source's series, dropped.
+    let foreignFrames: Counter
+    /// Frames the relay announced as missed.
+    let missedFrames: Counter
     let queueDepth: Gauge
     let secondsSinceLastTick: [Instrument: Gauge]
 
@@ -492,6 +504,9 @@ struct SupervisorMetrics: Sendable {
         ticks = Counter(label: "tickbus_producer_ticks_total", dimensions: dimensions, factory: factory)
         decodeErrors = Counter(label: "tickbus_producer_decode_errors_total", dimensions: dimensions, factory: factory)
         reconnects = Counter(label: "tickbus_producer_reconnects_total", dimensions: dimensions, factory: factory)
+        historyTicks = Counter(label: "tickbus_producer_history_ticks_total", dimensions: dimensions, factory: factory)
+        foreignFrames = Counter(label: "tickbus_producer_foreign_frames_total", dimensions: dimensions, factory: factory)
+        missedFrames = Counter(label: "tickbus_producer_missed_frames_total", dimensions: dimensions, factory: factory)
         queueDepth = Gauge(label: "tickbus_producer_queue_depth", dimensions: dimensions, factory: factory)
         var gauges: [Instrument: Gauge] = [:]
         for instrument in instruments {

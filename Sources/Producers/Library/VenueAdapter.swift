@@ -83,6 +83,8 @@ public struct AdapterSession: Sendable {
     public var reported: Set<String> = []
     /// Frames dropped because they carried another source's data, over the producer's life.
     public var foreignFrames = 0
+    /// Frames the relay said we never got (PolyBolt `dropped`, `seq` jumps), over the producer's life.
+    public var missedFrames = 0
     /// Observations this producer sent (instrument and venue time), across connections.
     public var sent = ObservationLedger()
 

@@ -125,6 +125,7 @@ struct PolyBoltMessages: Sendable {
         }
         if dropped > 0 { detail.append("the server dropped \(dropped) (slow consumer)") }
         guard !detail.isEmpty else { return }
+        session.missedFrames += Int(clamping: max(jump, dropped))
         events.append(.status(.gap, "polybolt \(channel): \(max(jump, dropped)) frames missed (\(detail.joined(separator: "; ")))"))
     }
 
