@@ -238,6 +238,12 @@ struct RelayAdapterTests {
             try Adapters.make(.chainlinkTWAP, instruments: btc, relay: RelaySettings(credentials: credentials, twapWindowSeconds: 30))
         }
         #expect(thirty?.description.contains("PolyBolt serves only the 60 s TWAP") == true)
+        let many = (0..<65).map { try! Instrument("C\($0)-USD") }
+        let tooMany = #expect(throws: RelaySettings.Invalid.self) {
+            try Adapters.make(.chainlinkTWAP, instruments: many, relay: RelaySettings(credentials: credentials))
+        }
+        #expect(tooMany?.description.contains("at most 64 subscriptions per connection, got 65") == true)
+        #expect(try Adapters.make(.chainlinkTWAP, instruments: many).relay == "rtds", "RTDS has no such limit")
     }
 
     @Test func credentialsComeFromTheEnvironmentOrFilesAndNeverPrint() throws {

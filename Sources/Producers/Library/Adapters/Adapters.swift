@@ -29,7 +29,7 @@ public enum Adapters {
         case .mexc: return MEXCAdapter(instruments: instruments)
         case .binanceRTDS: return BinanceRTDSAdapter(instruments: instruments)
         case .chainlink:
-            switch try settings.relay(for: source) {
+            switch try settings.relay(for: source, instrumentCount: instruments.count) {
             case .rtds: return ChainlinkAdapter(instruments: instruments)
             case .polybolt: return ChainlinkAdapter(instruments: instruments, credentials: settings.credentials!)
             }
@@ -37,7 +37,7 @@ public enum Adapters {
             guard ChainlinkTWAPAdapter.windows.contains(settings.twapWindowSeconds) else {
                 throw RelaySettings.Invalid(description: "--twap-window (TICKBUS_TWAP_WINDOW): \(settings.twapWindowSeconds) s is not a Chainlink TWAP Polymarket relays (60 or 30)")
             }
-            switch try settings.relay(for: source) {
+            switch try settings.relay(for: source, instrumentCount: instruments.count) {
             case .rtds: return ChainlinkTWAPAdapter(instruments: instruments, windowSeconds: settings.twapWindowSeconds)
             case .polybolt:
                 // PolyBolt serves the 60 s window only; the 30 s TWAP was RTDS's crypto_prices_twap_thirty.
@@ -47,7 +47,7 @@ public enum Adapters {
                 return ChainlinkTWAPAdapter(instruments: instruments, credentials: settings.credentials!, windowSeconds: 60)
             }
         case .pyth:
-            _ = try settings.relay(for: source)
+            _ = try settings.relay(for: source, instrumentCount: instruments.count)
             return PythAdapter(instruments: instruments, credentials: settings.credentials!)
         }
     }

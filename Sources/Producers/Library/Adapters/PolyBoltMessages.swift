@@ -12,6 +12,8 @@ import TickbusMarket
 /// stored as ours: counted, reported once per connection, dropped.
 struct PolyBoltMessages: Sendable {
     static let endpoint = "wss://ws-live-v2.polymarket.com/ws"
+    /// Active (channel, filter) pairs a connection may hold; more closes it with 4008.
+    static let subscriptionLimit = 64
     /// The server pings every 25 s (answered by the WebSocket library); reports arrive about once a second.
     static let heartbeat = HeartbeatRule(keepalive: .serverPings, dataTimeout: .seconds(15))
 

@@ -29,10 +29,13 @@ public struct RelaySettings: Sendable {
     }
 
     /// The relay `source` uses under these settings, or why it cannot run.
-    public func relay(for source: SourceID) throws(Invalid) -> OracleRelay {
+    public func relay(for source: SourceID, instrumentCount: Int = 1) throws(Invalid) -> OracleRelay {
         let chosen = relay ?? (credentials != nil || source == .pyth ? .polybolt : .rtds)
         if chosen == .rtds, source == .pyth {
             throw Invalid(description: "--relay (TICKBUS_RELAY): pyth is served by PolyBolt only, not by rtds")
+        }
+        if chosen == .polybolt, instrumentCount > PolyBoltMessages.subscriptionLimit {
+            throw Invalid(description: "--instrument (TICKBUS_INSTRUMENTS): PolyBolt takes at most \(PolyBoltMessages.subscriptionLimit) subscriptions per connection, got \(instrumentCount) instruments")
         }
         if chosen == .polybolt, credentials == nil {
             throw Invalid(description: "\(source) over PolyBolt needs the Polymarket CLOB credentials: set TICKBUS_POLYMARKET_API_KEY, TICKBUS_POLYMARKET_SECRET and TICKBUS_POLYMARKET_PASSPHRASE (or their _FILE variants)\(source == .pyth ? "" : ", or choose --relay rtds")")
