@@ -58,6 +58,13 @@ struct KubernetesTests {
         let config = try String(contentsOfFile: base + "/configmap.yaml", encoding: .utf8)
         #expect(config.contains("TICKBUS_METRICS_HOST: 0.0.0.0"))
         #expect(!config.contains("PASSWORD"), "passwords only in the Secret")
+        // The Polymarket credentials, files of the Secret tickbus-polymarket, readable by the pods' group.
+        for deployment in producers.components(separatedBy: "\n---\n") where deployment.contains("kind: Deployment") {
+            let relayed = ["chainlink", "chainlink_twap", "pyth"].contains { deployment.contains("tickbus.io/source: \($0)\n") }
+            #expect(deployment.contains("secretName: tickbus-polymarket") == relayed)
+            #expect(deployment.contains("fsGroup: 10001") == relayed, "Secret files are root's: fsGroup lets uid 10001 read them")
+            #expect(deployment.contains("value: /var/run/secrets/tickbus-polymarket/secret") == relayed)
+        }
         let sink = try String(contentsOfFile: base + "/sink.yaml", encoding: .utf8)
         #expect(sink.contains("secretKeyRef:\n              name: tickbus-postgres\n              key: password"))
     }

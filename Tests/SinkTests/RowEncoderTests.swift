@@ -52,6 +52,20 @@ struct RowEncoderTests {
         #expect(String(decoding: writer.bytes, as: UTF8.self) == expected)
     }
 
+    @Test(arguments: [
+        // A producer before schema version 3 wrote RTDS's E18 integer: stored as migration 3 stores it.
+        (#""65000500000000000000000""#, "65000.5"), (#""65245091651786417500000""#, "65245.0916517864175"),
+        // Decimals as sent, digit for digit; a plain integer price stays one.
+        (#""64120.70000000""#, "64120.70000000"), (#""65000""#, "65000"), ("null", "\\N"),
+    ])
+    func oracleExactIsStoredAsADecimal(exact: String, stored: String) throws {
+        let json = #"{"v":1,"source":"chainlink","instrument":"BTC-USD","venue_symbol":"btc/usd","kind":"oracle","bid":null,"bid_size":null,"ask":null,"ask_size":null,"last":65000.5,"exact":\#(exact),"ts_venue":1795506037000000,"ts_recv":1795506037296722,"conn":1,"seq":7,"producer":"p-test"}"#
+        var writer = CopyTextWriter()
+        _ = try RowEncoder.encode(Array(json.utf8), table: .ticks, into: &writer)
+        let columns = String(decoding: writer.bytes, as: UTF8.self).dropLast().split(separator: "\t", omittingEmptySubsequences: false)
+        #expect(columns[10] == Substring(stored), "\(columns)")
+    }
+
     @Test func windowRowsCarryKeyAndRank() throws {
         var writer = CopyTextWriter()
         let start: Int64 = 1_795_505_400_000_000

@@ -65,9 +65,12 @@ public enum HealthAssessment {
             lagCheck = HealthCheck(name: "lag \(feed)", status: cap(lagLimit.status(of: lag)), value: lag, unit: "s", limit: lagLimit,
                                    detail: "newest tick \(isoTime(newest)), \(formatNumber(lag)) s ago", required: feed.required)
         } else {
-            let cause = connection == nil
-                ? "no status from its producer in the last 24 h: is it running?"
-                : "its producer is running"
+            let cause = switch connection {
+            case nil: "no status from its producer in the last 24 h: is it running?"
+            case let connection? where connection.state == "disconnected" && connection.stateDetail.hasPrefix("shutdown"):
+                "its producer stopped \(formatNumber(max(0, Double(now - connection.stateTime) / 1e6).rounded())) s ago"
+            case .some: "its producer is running"
+            }
             lagCheck = HealthCheck(name: "lag \(feed)", status: cap(.fail), unit: "s", limit: lagLimit,
                                    detail: "no fresh snapshot of \(feed) in the last 24 h; \(cause)", required: feed.required)
         }

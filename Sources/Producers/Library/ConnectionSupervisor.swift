@@ -158,7 +158,7 @@ public final class ConnectionSupervisor: Service, Sendable {
                 } else if let close {
                     let fault = adapter.closeFault(code: Int(close.code), reason: close.reason)
                     (outcome, retry) = (fault.reason, fault.retry)
-                    if retry != .backoff { await queue.send(.status(.rejected, detail: outcome, time: Self.now())) }
+                    if retry == .fixConfiguration { await queue.send(.status(.rejected, detail: outcome, time: Self.now())) }
                 }
             } catch let end as ConnectionEnd {
                 switch end {
@@ -207,7 +207,8 @@ public final class ConnectionSupervisor: Service, Sendable {
             // A venue that rate-limits says how long to stay away; reconnecting sooner risks a ban (Binance's 418).
             let delay: Duration = switch retry {
             // Retry-After is the least wait; up to a tenth more spreads the clients it turned away together.
-            case .backoff: retryAfter.map { $0 + .nanoseconds(Int64.random(in: 0...max(0, Self.nanoseconds($0) / 10))) } ?? backoff.next()
+            // Never below the backoff: a Retry-After of 0 (or a date past) would otherwise loop hot.
+            case .backoff: max(backoff.next(), retryAfter.map { $0 + .nanoseconds(Int64.random(in: 0...max(0, Self.nanoseconds($0) / 10))) } ?? .zero)
             case .onceWithin(let limit): .nanoseconds(Int64.random(in: 0...max(0, Self.nanoseconds(limit))))
             case .fixConfiguration: max(configuration.fixConfigurationDelay, retryAfter ?? .zero)
             }

@@ -124,7 +124,7 @@ private struct FieldWriter {
         for key: StaticString in ["bid", "bid_size", "ask", "ask_size", "last"] {
             next(); try decimal(key)
         }
-        next(); try decimal("exact")
+        next(); try exactDecimal()
         next(); if let venue { writer.timestamp(micros: venue) } else { writer.null() }
         next(); writer.timestamp(micros: received)
         next(); try integer("conn", bits32: true)
@@ -241,6 +241,19 @@ private struct FieldWriter {
             throw RowRejection("field '\(key)' is not a decimal number")
         }
         writer.raw(raw)
+    }
+
+    /// `exact`: a decimal as the tick says, except the raw E18 fixed-point integer producers before schema
+    /// version 3 wrote (16+ digits, no point): converted as migration 3 converted the stored rows, so ticks still
+    /// in Kafka at the upgrade, or from producers not yet upgraded, land the same (docs/tables.md#migrations).
+    mutating func exactDecimal() throws(RowRejection) {
+        guard let field = value("exact"), let raw = field.rawBytes else { return try decimal("exact") }
+        let digits = raw.first == UInt8(ascii: "-") ? raw.count - 1 : raw.count
+        if digits >= 16, raw.allSatisfy({ ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-") }),
+           let converted = ExactDecimal.fromE18(String(decoding: raw, as: UTF8.self)) {
+            return writer.raw(Array(converted.utf8))
+        }
+        try decimal("exact")
     }
 
     /// A JSON number for a `double precision` column.

@@ -41,10 +41,13 @@ final class PolyBoltSimulator: Sendable {
         var closeCode: UInt16 = 1000
     }
 
-    /// One observation every connection shares, so history overlaps what clients already received.
+    /// One observation of the shared series (at most one per 1/rate, whichever connection asks first), so
+    /// every connection streams the same observations and history overlaps what clients already received.
     private struct Observation {
         var millis: Int64
         var cents: Int64
+        /// The 60 s TWAP at this observation, in 10^-8 dollars (computed once, when observed).
+        var twap: Int64
     }
 
     private let credentials: (apiKey: String, secret: String, passphrase: String)
@@ -112,13 +115,17 @@ final class PolyBoltSimulator: Sendable {
             group.addTask {
                 for try await message in inbound.messages(maxSize: 1 << 16) {
                     guard case .text(let text) = message else { continue }
-                    for reply in self.respond(to: text, connection: connection) { try await outbound.write(.text(reply)) }
+                    let (replies, subscriptions) = self.respond(to: text, connection: connection)
+                    for reply in replies { try await outbound.write(.text(reply)) }
+                    // Live frames only once the ack and the snapshot are on the wire, as PolyBolt orders them.
+                    if !subscriptions.isEmpty { connection.state.withLock { $0.subscriptions += subscriptions } }
                 }
             }
             group.addTask {
                 let interval = Duration.nanoseconds(Int64(1_000_000_000 / max(0.1, self.rate)))
                 var due = ContinuousClock.now
                 var drops = dropGeneration
+                var lastSent = Int64.min
                 while true {
                     due += interval
                     if ContinuousClock.now - due > .seconds(1) { due = .now }
@@ -132,7 +139,9 @@ final class PolyBoltSimulator: Sendable {
                     // Silent: the relay has nothing new, so later snapshots replay only the past.
                     let subscriptions = connection.state.withLock { $0.subscriptions }
                     guard !controls.silent, !subscriptions.isEmpty else { continue }
-                    let observation = self.observe(walk())
+                    let observation = self.observe(walk)
+                    guard observation.millis > lastSent else { continue }
+                    lastSent = observation.millis
                     var skip: Int64 = 0
                     if controls.dropGeneration != drops {
                         drops = controls.dropGeneration
@@ -155,13 +164,24 @@ final class PolyBoltSimulator: Sendable {
         }
     }
 
-    /// A new observation of the shared walk, kept for three minutes.
-    private func observe(_ cents: Int64) -> Observation {
+    /// The current observation of the shared series: a new one from the walk when the last is older than
+    /// 1/rate, else that one. Kept for three minutes.
+    private func observe(_ walk: () -> Int64) -> Observation {
         let millis = Int64(Date().timeIntervalSince1970 * 1000)
+        let interval = Int64(1000 / max(0.1, rate))
         return observations.withLock { list in
-            let observation = Observation(millis: max(millis, (list.last?.millis ?? 0) + 1), cents: cents)
+            if let last = list.last, millis - last.millis < interval { return last }
+            let cents = walk()
+            let start = millis - 60_000
+            var sum = cents, count: Int64 = 1
+            for earlier in list.reversed() {
+                guard earlier.millis > start else { break }
+                sum += earlier.cents
+                count += 1
+            }
+            let observation = Observation(millis: max(millis, (list.last?.millis ?? 0) + 1), cents: cents, twap: sum * 1_000_000 / count)
             list.append(observation)
-            list.removeAll { $0.millis < observation.millis - 180_000 }
+            if let first = list.first, first.millis < observation.millis - 180_000 { list.removeAll { $0.millis < observation.millis - 180_000 } }
             return observation
         }
     }
@@ -169,15 +189,8 @@ final class PolyBoltSimulator: Sendable {
     /// The series value at an observation: the TWAP over `windowSeconds` before it, or the spot mid. Eight
     /// decimals, as Chainlink reports, exact in `full_accuracy_value` and a JSON float in `value`.
     private func value(_ subscription: Subscription, at observation: Observation) -> (value: String, exact: String) {
-        var cents = observation.cents * 1_000_000  // 10^-8 dollars
-        if subscription.channel == "price.crypto.twap" {
-            let window = observations.withLock { list in
-                list.filter { $0.millis > observation.millis - Int64(subscription.windowSeconds) * 1000 && $0.millis <= observation.millis }
-            }
-            if !window.isEmpty { cents = window.map { $0.cents * 1_000_000 }.reduce(0, +) / Int64(window.count) }
-        } else {
-            cents += 123_400
-        }
+        // 10^-8 dollars: the 60 s TWAP (the only window served), or the spot mid with digits a cent does not have.
+        let cents = subscription.channel == "price.crypto.twap" ? observation.twap : observation.cents * 1_000_000 + 123_400
         let exact = "\(cents / 100_000_000).\(String(cents % 100_000_000).leftPadded(to: 8))"
         return (SimulatedProtocol.jsonFloat(exact), exact)
     }
@@ -193,31 +206,33 @@ final class PolyBoltSimulator: Sendable {
         return #"{"symbol":"\#(subscription.symbol)","value":\#(value),"full_accuracy_value":"\#(exact)","timestamp":\#(observation.millis)\#(window),"source":"\#(source(subscription, ignoreProvider: ignoreProvider))"}"#
     }
 
-    /// The answers to one client frame (acks, error acks, snapshots).
-    private func respond(to text: String, connection: ConnectionState) -> [String] {
+    /// The answers to one client frame (acks, error acks, snapshots) and the subscriptions it adds, registered by
+    /// the caller once the answers are written.
+    private func respond(to text: String, connection: ConnectionState) -> (replies: [String], subscriptions: [Subscription]) {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any], let op = object["op"] as? String else {
-            return [#"{"op":"error","code":"bad_request","message":"not a JSON op"}"#]
+            return ([#"{"op":"error","code":"bad_request","message":"not a JSON op"}"#], [])
         }
         let rid = (object["rid"] as? String).map { #","rid":"\#($0)""# } ?? ""
         switch op {
         case "ping":
-            return [#"{"op":"pong"\#(rid)}"#]
+            return ([#"{"op":"pong"\#(rid)}"#], [])
         case "auth":
             let auth = object["auth"] as? [String: Any] ?? [:]
             let attempts = connection.state.withLock { $0.authAttempts += 1; return $0.authAttempts }
-            if attempts > 8 { return [#"{"op":"error","code":"auth_attempts"\#(rid),"message":"too many auth frames"}"#] }
+            if attempts > 8 { return ([#"{"op":"error","code":"auth_attempts"\#(rid),"message":"too many auth frames"}"#], []) }
             let valid = auth["apiKey"] as? String == credentials.apiKey && auth["secret"] as? String == credentials.secret
                 && auth["passphrase"] as? String == credentials.passphrase
             statistics.withLock { valid ? ($0.authAccepted += 1) : ($0.authRefused += 1) }
-            guard valid else { return [#"{"op":"error","code":"auth_invalid"\#(rid),"message":"invalid api credentials"}"#] }
+            guard valid else { return ([#"{"op":"error","code":"auth_invalid"\#(rid),"message":"invalid api credentials"}"#], []) }
             connection.state.withLock { $0.authenticated = true }
-            return [#"{"op":"authed"\#(rid)}"#]
+            return ([#"{"op":"authed"\#(rid)}"#], [])
         case "subscribe":
             guard connection.state.withLock({ $0.authenticated }) else {
-                return [#"{"op":"error","code":"auth_required"\#(rid),"message":"authenticate first"}"#]
+                return ([#"{"op":"error","code":"auth_required"\#(rid),"message":"authenticate first"}"#], [])
             }
             let requested = (object["subscriptions"] as? [[String: Any]]) ?? [object]
             var replies: [String] = []
+            var added: [Subscription] = []
             for item in requested {
                 guard let channel = item["channel"] as? String, ["price.crypto.twap", "price.crypto"].contains(channel),
                       let filter = item["filter"] as? [String: Any], let symbol = filter["symbol"] as? String,
@@ -231,17 +246,17 @@ final class PolyBoltSimulator: Sendable {
                     continue
                 }
                 let subscription = Subscription(channel: channel, symbol: symbol, provider: filter["provider"] as? String, windowSeconds: window)
-                connection.state.withLock { $0.subscriptions.append(subscription) }
+                added.append(subscription)
                 statistics.withLock { $0.subscriptions += 1 }
                 let provider = channel == "price.crypto" ? #","provider":"\#(source(subscription, ignoreProvider: controls.withLock { $0.ignoreProvider }))""# : ""
                 replies.append(#"{"op":"subscribed","channel":"\#(channel)"\#(rid)\#(provider)}"#)
                 replies.append(snapshot(subscription, connection: connection))
             }
-            return replies
+            return (replies, added)
         case "unsubscribe":
-            return [#"{"op":"unsubscribed"\#(rid)}"#]
+            return ([#"{"op":"unsubscribed"\#(rid)}"#], [])
         default:
-            return [#"{"op":"error","code":"bad_request"\#(rid),"message":"unknown op \#(op)"}"#]
+            return ([#"{"op":"error","code":"bad_request"\#(rid),"message":"unknown op \#(op)"}"#], [])
         }
     }
 

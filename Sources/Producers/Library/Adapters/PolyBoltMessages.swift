@@ -85,16 +85,19 @@ struct PolyBoltMessages: Sendable {
         guard let symbol = payload["symbol"]?.string, let instrument = symbols.instrument(for: symbol) else {
             throw adapter.fail("missing or unsubscribed symbol '\(payload["symbol"]?.string ?? "?")'")
         }
+        // Every entry decodes before any is marked sent: a frame that fails is dead-lettered whole, and the
+        // next snapshot still brings what it held.
         if let history = payload["data"] {
             guard history.kind == .array else { throw adapter.fail("field 'data' is not an array") }
+            var ticks: [Tick] = []
             for point in history.elements {
-                let tick = try observation(point, symbol: symbol, instrument: instrument, receiveTime: receiveTime, for: adapter)
-                if session.sent.insert(instrument, venueTime: tick.venueTime ?? 0) { events.append(.history(tick)) }
+                ticks.append(try observation(point, symbol: symbol, instrument: instrument, receiveTime: receiveTime, for: adapter))
             }
+            for tick in ticks where session.sent.insert(instrument, venueTime: tick.venueTime ?? 0) { events.append(.history(tick)) }
         } else {
             let tick = try observation(payload, symbol: symbol, instrument: instrument, receiveTime: receiveTime, for: adapter)
-            _ = session.sent.insert(instrument, venueTime: tick.venueTime ?? 0)
-            events.append(isSnapshot ? .history(tick) : .tick(tick))
+            let new = session.sent.insert(instrument, venueTime: tick.venueTime ?? 0)
+            if !isSnapshot { events.append(.tick(tick)) } else if new { events.append(.history(tick)) }
         }
     }
 

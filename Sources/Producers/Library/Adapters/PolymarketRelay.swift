@@ -169,9 +169,32 @@ struct RecordedRelayAdapter: VenueAdapter {
         try rtds.decode(frame, receiveTime: receiveTime, session: &session, into: &events)
     }
 
+    /// Decided by the first key when it tells (both relays put their tag first: PolyBolt `v` or `op`, RTDS
+    /// `topic`), else by a parse; arrays are RTDS's.
     private func isPolyBolt(_ frame: WebSocketFrame) -> Bool {
-        guard let root = try? JSONDocument(parsing: frame.bytes).root, root.kind == .object else { return false }
-        return root["op"] != nil || (root["channel"] != nil && root["topic"] == nil)
+        switch Self.firstKey(frame.bytes) {
+        case "v", "op", "channel": return true
+        case "topic", "": return false
+        default:
+            guard let root = try? JSONDocument(parsing: frame.bytes).root, root.kind == .object else { return false }
+            return root["op"] != nil || (root["channel"] != nil && root["topic"] == nil)
+        }
+    }
+
+    /// The first member name of an object frame (`""` when the frame is not an object or the name has escapes).
+    static func firstKey(_ bytes: [UInt8]) -> Substring {
+        var index = 0
+        func skipSpace() { while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 } }
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return "" }
+        index += 1
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return "" }
+        let start = index + 1
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return "" }
+        return Substring(String(decoding: bytes[start..<end], as: UTF8.self))
     }
 }
 

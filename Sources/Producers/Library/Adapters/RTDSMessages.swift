@@ -49,6 +49,8 @@ struct RTDSMessages: Sendable {
         }
         let root = try adapter.parseJSON(frame).root
         let messages = root.kind == .array ? root.elements : [root]
+        // Observations are marked sent only once the whole frame decoded (a bad one is dead-lettered whole).
+        var observed: [(tick: Tick, history: Bool)] = []
         for message in messages {
             guard message.kind == .object else { throw adapter.fail("message is not an object") }
             if let topic = message["topic"], !topic.stringEquals(self.topic) {
@@ -74,14 +76,15 @@ struct RTDSMessages: Sendable {
             if let history = payload["data"] {  // connect-time snapshot: what this producer has not sent yet
                 guard history.kind == .array else { throw adapter.fail("field 'data' is not an array") }
                 for point in history.elements {
-                    let tick = try tick(point, symbol: symbol, instrument: instrument, receiveTime: receiveTime, for: adapter)
-                    if session.sent.insert(instrument, venueTime: tick.venueTime ?? 0) { events.append(.history(tick)) }
+                    observed.append((try tick(point, symbol: symbol, instrument: instrument, receiveTime: receiveTime, for: adapter), true))
                 }
             } else {
-                let tick = try tick(payload, symbol: symbol, instrument: instrument, receiveTime: receiveTime, for: adapter)
-                _ = session.sent.insert(instrument, venueTime: tick.venueTime ?? 0)
-                events.append(.tick(tick))
+                observed.append((try tick(payload, symbol: symbol, instrument: instrument, receiveTime: receiveTime, for: adapter), false))
             }
+        }
+        for (tick, history) in observed {
+            let new = session.sent.insert(tick.instrument, venueTime: tick.venueTime ?? 0)
+            if !history { events.append(.tick(tick)) } else if new { events.append(.history(tick)) }
         }
     }
 
