@@ -64,6 +64,7 @@ final class PolyBoltSimulator: Sendable {
     var stats: PolyBoltStatistics { statistics.withLock { $0 } }
 
     /// Applies a control; false when the fault or its parameters are unknown.
+    @discardableResult
     func control(_ fault: String, parameters: [String: String]) -> Bool {
         switch fault {
         case "silent": controls.withLock { $0.silent = true }

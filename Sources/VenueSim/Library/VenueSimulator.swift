@@ -42,6 +42,9 @@ public final class VenueSimulator: Sendable {
         public var recordsSentPrices = true
         /// The Polymarket CLOB credentials `/polybolt` accepts. Default: the demo's (docs/relays.md#venue-sim).
         public var polyboltCredentials = PolyBoltSimulator.demoCredentials
+        /// `/polybolt`'s `price.crypto` serves Pyth whatever the pin from the start (the `ignore-provider`
+        /// fault). Default: false.
+        public var polyboltIgnoresProvider = false
 
         public init() {}
     }
@@ -98,6 +101,7 @@ public final class VenueSimulator: Sendable {
         }
         self.states = Mutex(states)
         polybolt = PolyBoltSimulator(credentials: configuration.polyboltCredentials, rate: configuration.rate)
+        if configuration.polyboltIgnoresProvider { polybolt.control("ignore-provider", parameters: [:]) }
     }
 
     /// PolyBolt's faults (``PolyBoltSimulator``): `silent`, `resume`, `drop`, `close`, `ignore-provider`,
