@@ -270,7 +270,7 @@ let package = Package(
 
         .testTarget(
             name: "TickbusKafkaTests",
-            dependencies: ["TickbusKafka"],
+            dependencies: ["TickbusKafka", "TickbusTestSupport"],
             path: "Tests/Shared/KafkaTests",
             swiftSettings: swiftSettings
         ),

@@ -2,37 +2,11 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TickbusTestSupport
 import TickbusKafka
 import TickbusMarket
 import VenueSim
 @testable import Producers
-
-/// Every log line a supervisor writes, for the secret checks.
-final class CapturedLog: Sendable {
-    let lines = Mutex<[String]>([])
-
-    var logger: Logger {
-        var logger = Logger(label: "captured") { _ in CapturingHandler(log: self) }
-        logger.logLevel = .trace
-        return logger
-    }
-
-    struct CapturingHandler: LogHandler {
-        let log: CapturedLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let all = metadata.merging(event.metadata ?? [:]) { $1 }
-            log.lines.withLock { $0.append("\(event.level) \(event.message) \(all)") }
-        }
-    }
-}
 
 /// PolyBolt and the refusals of issue 18 against venue-sim and the local broker: authentication with right
 /// and wrong credentials, gaps, close codes, a silent relay, an ignored provider pin, a refused upgrade.
@@ -48,10 +22,10 @@ extension SupervisorTests {
     }
 
     @Test func polyBoltAuthenticatesSubscribesAndRecordsTheTWAPAcrossAReconnectWithoutDuplicates() async throws {
-        let log = CapturedLog()
+        let log = CapturingLogHandler()
         // A long data timeout: the final silence must not reconnect while the topic is read.
         try await withPipeline(.chainlinkTWAP, endpoint: "polybolt", dataTimeout: .seconds(60),
-                               adapter: ChainlinkTWAPAdapter(instruments: btc, credentials: demo), logger: log.logger) { simulator, supervisor, topics in
+                               adapter: ChainlinkTWAPAdapter(instruments: btc, credentials: demo), logger: .capturing(log)) { simulator, supervisor, topics in
             try await waitUntil { supervisor.counts.ticks >= 30 }
             simulator.injectPolyBolt("close", parameters: ["code": "4002"])  // slow consumer: reconnect, reseed
             try await waitUntil { supervisor.counts.connections >= 2 && supervisor.counts.ticks >= 60 }
@@ -76,17 +50,17 @@ extension SupervisorTests {
             #expect(events.contains { $0.contains(#""event":"connected""#) && $0.contains("polybolt ws://127.0.0.1") })
             #expect(events.contains { $0.contains(#""event":"disconnected""#) && $0.contains("4002") })
             #expect(simulator.polyboltStatistics.authAccepted == 2)
-            let lines = log.lines.withLock { $0 }
+            let lines = log.all
             #expect(!lines.isEmpty)
             for text in lines + events { #expect(!demo.appears(in: text), "a credential leaked: \(text)") }
         }
     }
 
     @Test func wrongCredentialsAreAClearRefusalNotAHotLoopAndNeverLeak() async throws {
-        let log = CapturedLog()
+        let log = CapturingLogHandler()
         let wrong = PolymarketCredentials(apiKey: "wrong-key-42", secret: "wrong-secret-42", passphrase: "wrong-pass-42")
         try await withPipeline(.chainlinkTWAP, endpoint: "polybolt", adapter: ChainlinkTWAPAdapter(instruments: btc, credentials: wrong),
-                               logger: log.logger) { simulator, supervisor, topics in
+                               logger: .capturing(log)) { simulator, supervisor, topics in
             try await waitUntil { simulator.polyboltStatistics.authRefused >= 1 }
             try await Task.sleep(for: .seconds(3))
             #expect(supervisor.counts.connectAttempts == 1, "credentials refused: no retry within the fix-configuration delay")
@@ -97,7 +71,7 @@ extension SupervisorTests {
             #expect(rejected.contains("polybolt error auth_invalid: invalid api credentials"))
             #expect(rejected.contains("TICKBUS_POLYMARKET_API_KEY"))
             #expect(!events.contains { $0.contains(#""event":"subscribed""#) }, "never subscribed without authentication")
-            for text in log.lines.withLock({ $0 }) + events { #expect(!wrong.appears(in: text), "a credential leaked: \(text)") }
+            for text in log.all + events { #expect(!wrong.appears(in: text), "a credential leaked: \(text)") }
         }
     }
 

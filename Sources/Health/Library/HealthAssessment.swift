@@ -68,7 +68,7 @@ public enum HealthAssessment {
             let cause = switch connection {
             case nil: "no status from its producer in the last 24 h: is it running?"
             case let connection? where connection.state == "disconnected" && connection.stateDetail.hasPrefix("shutdown"):
-                "its producer stopped \(formatNumber(max(0, Double(now - connection.stateTime) / 1e6).rounded())) s ago"
+                "its producer stopped \(secondsAgo(connection.stateTime, now: now)) s ago"
             case .some: "its producer is running"
             }
             lagCheck = HealthCheck(name: "lag \(feed)", status: cap(.fail), unit: "s", limit: lagLimit,
@@ -101,10 +101,10 @@ public enum HealthAssessment {
     static func describe(_ connection: PostgresMeasurements.ConnectionRow, now: Int64) -> String {
         var parts: [String] = []
         if let problem = connection.problem, let detail = connection.problemDetail, let time = connection.problemTime {
-            parts.append("producer reports \(problem): \(detail) (\(formatNumber(max(0, Double(now - time) / 1e6).rounded())) s ago)")
+            parts.append("producer reports \(problem): \(detail) (\(secondsAgo(time, now: now)) s ago)")
         }
         if connection.state != connection.problem {
-            parts.append("latest \(connection.state): \(connection.stateDetail) (\(formatNumber(max(0, Double(now - connection.stateTime) / 1e6).rounded())) s ago)")
+            parts.append("latest \(connection.state): \(connection.stateDetail) (\(secondsAgo(connection.stateTime, now: now)) s ago)")
         }
         if connection.failedAttempts > 0 { parts.append("\(connection.failedAttempts) disconnects in the last hour without data") }
         if let relay = connection.relay { parts.append("relay \(relay)") }
@@ -219,6 +219,9 @@ public enum HealthAssessment {
         // No numeric limit: missing fails, a late open (> windowOpenDelayWarnSeconds) or a gap warns.
         return HealthCheck(name: name, status: status, value: delay, unit: "s", detail: (facts + problems).joined(separator: "; "))
     }
+
+    /// Whole seconds from `time` to `now` (µs), for details.
+    static func secondsAgo(_ time: Int64, now: Int64) -> String { formatNumber(max(0, Double(now - time) / 1e6).rounded()) }
 
     private static func milliseconds(_ duration: Duration) -> Int64 {
         duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000

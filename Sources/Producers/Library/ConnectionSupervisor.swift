@@ -208,8 +208,8 @@ public final class ConnectionSupervisor: Service, Sendable {
             let delay: Duration = switch retry {
             // Retry-After is the least wait; up to a tenth more spreads the clients it turned away together.
             // Never below the backoff: a Retry-After of 0 (or a date past) would otherwise loop hot.
-            case .backoff: max(backoff.next(), retryAfter.map { $0 + .nanoseconds(Int64.random(in: 0...max(0, Self.nanoseconds($0) / 10))) } ?? .zero)
-            case .onceWithin(let limit): .nanoseconds(Int64.random(in: 0...max(0, Self.nanoseconds(limit))))
+            case .backoff: max(backoff.next(), retryAfter.map { $0 + .nanoseconds(Int64.random(in: 0...max(0, Backoff.nanoseconds($0) / 10))) } ?? .zero)
+            case .onceWithin(let limit): .nanoseconds(Int64.random(in: 0...max(0, Backoff.nanoseconds(limit))))
             case .fixConfiguration: max(configuration.fixConfigurationDelay, retryAfter ?? .zero)
             }
             logger.warning("disconnected; reconnecting", metadata: ["reason": "\(outcome)", "delay": "\(delay)"])
@@ -473,13 +473,9 @@ public final class ConnectionSupervisor: Service, Sendable {
 
     static func now() -> Int64 { WallClock.microseconds() }
 
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-    }
-
     /// `45 s`, `2.5 s`: how long a silence lasted, for status details.
     static func seconds(_ duration: Duration) -> String {
-        let tenths = nanoseconds(duration) / 100_000_000
+        let tenths = Backoff.nanoseconds(duration) / 100_000_000
         return tenths % 10 == 0 ? "\(tenths / 10) s" : "\(tenths / 10).\(tenths % 10) s"
     }
 }

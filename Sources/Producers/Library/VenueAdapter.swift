@@ -316,6 +316,17 @@ extension VenueAdapter {
 }
 
 extension VenueAdapter {
+    /// The stateless decode of an adapter whose real one takes a session (relays with snapshots): one frame
+    /// under a fresh session.
+    func decodeInFreshSession(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent] {
+        var session = AdapterSession()
+        var events: [VenueEvent] = []
+        try decode(frame, receiveTime: receiveTime, session: &session, into: &events)
+        return events
+    }
+}
+
+extension VenueAdapter {
     /// Parses a JSON frame, or throws a decode error naming the source.
     func parseJSON(_ frame: WebSocketFrame) throws(VenueDecodeError) -> JSONDocument {
         do {

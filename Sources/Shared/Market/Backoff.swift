@@ -49,7 +49,8 @@ public struct Backoff: Sendable {
         attempt = 0
     }
 
-    static func nanoseconds(_ duration: Duration) -> Int64 {
+    /// A duration in whole nanoseconds.
+    public static func nanoseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }

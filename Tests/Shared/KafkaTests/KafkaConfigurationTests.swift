@@ -1,5 +1,6 @@
 import Logging
 import Testing
+import TickbusTestSupport
 @testable import TickbusKafka
 
 @Suite("Kafka configuration")

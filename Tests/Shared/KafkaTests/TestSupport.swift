@@ -3,32 +3,7 @@ import Logging
 import Synchronization
 @testable import TickbusKafka
 
-/// A log handler that keeps every rendered line, so tests can assert on what was (not) logged.
-final class CapturingLogHandler: LogHandler, @unchecked Sendable {
-    let lines = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        lines.withLock { $0.append("\(event.level) \(event.message) \(merged)") }
-    }
-
-    var all: [String] { lines.withLock { $0 } }
-}
-
 extension Logger {
-    static func capturing(_ handler: CapturingLogHandler, level: Logger.Level = .trace) -> Logger {
-        var logger = Logger(label: "test") { _ in handler }
-        logger.logLevel = level
-        return logger
-    }
-
     static var quiet: Logger {
         var logger = Logger(label: "test") { _ in StreamLogHandler.standardError(label: "test") }
         logger.logLevel = .error

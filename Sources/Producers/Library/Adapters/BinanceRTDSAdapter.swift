@@ -30,7 +30,7 @@ public struct BinanceRTDSAdapter: VenueAdapter {
     }
 
     public func decode(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent] {
-        try messages.decode(frame, receiveTime: receiveTime, for: self)
+        try decodeInFreshSession(frame, receiveTime: receiveTime)
     }
 
     public func decode(_ frame: WebSocketFrame, receiveTime: Int64, session: inout AdapterSession,

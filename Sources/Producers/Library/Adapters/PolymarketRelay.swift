@@ -122,10 +122,7 @@ extension PolymarketRelayedAdapter {
     }
 
     public func decode(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent] {
-        var session = AdapterSession()
-        var events: [VenueEvent] = []
-        try decode(frame, receiveTime: receiveTime, session: &session, into: &events)
-        return events
+        try decodeInFreshSession(frame, receiveTime: receiveTime)
     }
 
     public func decode(_ frame: WebSocketFrame, receiveTime: Int64, session: inout AdapterSession,
@@ -155,10 +152,7 @@ struct RecordedRelayAdapter: VenueAdapter {
     func subscribeFrames() -> [WebSocketFrame] { [] }
 
     func decode(_ frame: WebSocketFrame, receiveTime: Int64) throws(VenueDecodeError) -> [VenueEvent] {
-        var session = AdapterSession()
-        var events: [VenueEvent] = []
-        try decode(frame, receiveTime: receiveTime, session: &session, into: &events)
-        return events
+        try decodeInFreshSession(frame, receiveTime: receiveTime)
     }
 
     func decode(_ frame: WebSocketFrame, receiveTime: Int64, session: inout AdapterSession,

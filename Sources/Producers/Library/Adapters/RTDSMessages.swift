@@ -31,13 +31,6 @@ struct RTDSMessages: Sendable {
 
     /// Decodes one frame for `adapter` (whose source the ticks and errors carry). A message of another topic
     /// or of a symbol not subscribed is a decode error; an `error`/`message` without payload a rejection.
-    func decode(_ frame: WebSocketFrame, receiveTime: Int64, for adapter: some VenueAdapter) throws(VenueDecodeError) -> [VenueEvent] {
-        var session = AdapterSession()
-        var events: [VenueEvent] = []
-        try decode(frame, receiveTime: receiveTime, session: &session, into: &events, for: adapter)
-        return events
-    }
-
     func decode(_ frame: WebSocketFrame, receiveTime: Int64, session: inout AdapterSession, into events: inout [VenueEvent],
                 for adapter: some VenueAdapter) throws(VenueDecodeError) {
         // Keepalives are a few bytes: only short frames are trimmed, so a data frame costs no copy here.
